@@ -1,0 +1,86 @@
+// app.hpp: what an application shared object includes (public app API).
+//
+// An app is a shared object listed under `apps:` in spindled.yaml. It defines
+// an init function and exports it with SPINDLE_APP(init). Each worker process
+// calls the hook once, inside a fiber of its scheduler, before it accepts
+// connections, so init may use the engine (spawn background fibers, connect to
+// Redis). Routes registered through the AppContext are prefixed with the
+// app's mount point. Handlers run in their own fiber, one per request; they
+// may suspend (sleep_for, Redis, offload) without blocking other requests.
+// An exception from init fails the worker's start-up with the message logged.
+#pragma once
+
+#include <spindle/channel.hpp>
+#include <spindle/deadline.hpp>
+#include <spindle/errors.hpp>
+#include <spindle/fiber.hpp>
+#include <spindle/offload.hpp>
+#include <spindle/request.hpp>
+#include <spindle/response.hpp>
+#include <spindle/router.hpp>
+#include <spindle/sync.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <utility>
+
+namespace spindle {
+
+class AppContext {
+ public:
+  AppContext(Router& router, std::string name, std::string mount,
+             nlohmann::json config)
+      : router_(router), name_(std::move(name)), mount_(std::move(mount)),
+        config_(std::move(config)) {}
+
+  const std::string& name() const { return name_; }
+  // The mount prefix without a trailing '/' ("" for the root).
+  const std::string& mount() const { return mount_; }
+  // The app's own `config:` subtree from spindled.yaml (null when absent).
+  const nlohmann::json& config() const { return config_; }
+  Router& router() { return router_; }
+
+  // Register a route below the mount point: `pattern` starts with '/'.
+  void route(std::string method, const std::string& pattern, Handler h) {
+    router_.add(std::move(method), mount_ + pattern, std::move(h));
+  }
+  void get(const std::string& p, Handler h) { route("GET", p, std::move(h)); }
+  void post(const std::string& p, Handler h) { route("POST", p, std::move(h)); }
+  void put(const std::string& p, Handler h) { route("PUT", p, std::move(h)); }
+  void del(const std::string& p, Handler h) { route("DELETE", p, std::move(h)); }
+  void any(const std::string& p, Handler h) { route("*", p, std::move(h)); }
+
+  // Set by the SPINDLE_APP wrapper when init throws.
+  std::string error;
+
+ private:
+  Router& router_;
+  std::string name_;
+  std::string mount_;
+  nlohmann::json config_;
+};
+
+// Bumped when the AppContext/Request/Response layout changes incompatibly.
+inline constexpr int kAppAbiVersion = 1;
+
+}  // namespace spindle
+
+// Exports `init_fn` (void(spindle::AppContext&)) as the app's entry point.
+#define SPINDLE_APP(init_fn)                                                 \
+  extern "C" __attribute__((visibility("default"))) int                      \
+  spindle_app_abi_version() {                                                \
+    return ::spindle::kAppAbiVersion;                                        \
+  }                                                                          \
+  extern "C" __attribute__((visibility("default"))) int spindle_app_init(   \
+      ::spindle::AppContext* ctx) {                                          \
+    try {                                                                    \
+      init_fn(*ctx);                                                         \
+      return 0;                                                              \
+    } catch (const std::exception& e) {                                      \
+      ctx->error = e.what();                                                 \
+    } catch (...) {                                                          \
+      ctx->error = "unknown exception";                                      \
+    }                                                                        \
+    return -1;                                                               \
+  }

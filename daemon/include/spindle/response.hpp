@@ -1,0 +1,66 @@
+// response.hpp: the response a handler produces (public app API).
+//
+// The head (status + headers) goes out with the first write(), flush() or
+// finish(); after that set_status()/set_header() throw std::logic_error.
+// write() appends a RESPONSE_BODY frame to the connection's output buffer and
+// sends the buffer once it holds a few KiB; flush() sends what is buffered
+// now (use it after every chunk of a streamed response); finish() sends
+// RESPONSE_END. A handler that returns without finish() is finished by the
+// server, so a small response's HEAD, BODY and END frames leave in one
+// writev. write(), flush(), finish() and send() may suspend the calling fiber
+// while the socket is full; they throw ClientGone when the request was
+// cancelled or the connection broke.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spindle {
+
+namespace server {
+class Connection;
+class FrameWriter;
+}  // namespace server
+
+class Response {
+ public:
+  Response() = default;
+  Response(const Response&) = delete;
+  Response& operator=(const Response&) = delete;
+
+  void set_status(int status);
+  int status() const { return status_; }
+  // Replaces every header called `name` (case-insensitive) with one value.
+  void set_header(std::string_view name, std::string_view value);
+  // Adds a header, keeping existing ones of the same name (Set-Cookie).
+  void add_header(std::string_view name, std::string_view value);
+
+  void write(std::string_view chunk);
+  void flush();
+  void finish();
+  // One-shot reply: status, Content-Type, Content-Length, body, end.
+  void send(int status, std::string_view content_type, std::string_view body);
+
+  bool head_sent() const { return head_sent_; }
+  bool finished() const { return finished_; }
+
+ private:
+  friend class server::Connection;
+
+  void Reset(server::FrameWriter* out);
+  void SendHeadIfNeeded();
+
+  server::FrameWriter* out_ = nullptr;
+  int status_ = 200;
+  // Header slots are reused across requests on a connection: only the first
+  // n_headers_ are live, so steady-state requests allocate nothing here.
+  std::vector<std::pair<std::string, std::string>> headers_;
+  size_t n_headers_ = 0;
+  bool head_sent_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace spindle

@@ -1,0 +1,87 @@
+// config.hpp: spindled's configuration (spindled.yaml) as a typed struct, and
+// the loader that validates it.
+//
+// The loader is strict: an unknown key, a wrong type or an out-of-range value
+// is an error naming the file, line, column and key path, e.g.
+//   spindled.yaml:4:9: key 'listen.mode': expected an octal mode like "0660"
+// Sections are nested maps (listen, limits, log, apps) so later issues can
+// add keys without reshaping the file. Durations are nginx-like ("250ms",
+// "10s", "2m"; a bare number means seconds); sizes accept k/m/g suffixes.
+// Pure functions; no threads, no fibers.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spindle::config {
+
+struct ListenConfig {
+  // Exactly one of `path` (unix socket) or `host`+`port` (TCP) is set.
+  std::string path;
+  std::string host;
+  uint16_t port = 0;
+  unsigned mode = 0660;  // unix socket file mode
+  std::string owner;     // unix socket owner (user name or uid), optional
+  std::string group;     // unix socket group (group name or gid), optional
+  int backlog = 4096;    // net.core.somaxconn caps it (4096 on Debian 12)
+
+  bool is_unix() const { return !path.empty(); }
+  std::string Describe() const;
+};
+
+struct LimitsConfig {
+  uint32_t max_head_size = 64 * 1024;     // REQUEST_HEAD payload bytes
+  uint32_t max_headers = 256;             // headers (and params) per request
+  uint64_t max_body_size = 100ull << 20;  // request body bytes (413 beyond)
+};
+
+struct AppConfig {
+  std::string name;
+  std::string path;   // absolute path of the .so (relative ones resolved
+                      // against the config file's directory)
+  std::string mount;  // "" for the root, else "/prefix" (no trailing '/')
+  nlohmann::json config;  // the app's own subtree (null when absent)
+};
+
+struct Config {
+  std::string file;  // where it was loaded from
+  ListenConfig listen;
+  unsigned workers = 0;  // 0 = one per online core
+  size_t stack_size = 64 * 1024;
+  size_t max_connections = 10000;  // per worker
+  size_t max_inflight = 1000;      // running handlers per worker
+  std::chrono::milliseconds queue_timeout{10000};
+  std::chrono::milliseconds request_timeout{0};  // 0 = none
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds drain_timeout{30000};
+  std::string log_level = "info";
+  LimitsConfig limits;
+  std::vector<AppConfig> apps;
+
+  unsigned EffectiveWorkers() const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;
+  std::string error;  // set when config is empty
+};
+
+// Loads and validates a file.
+LoadResult LoadFile(const std::string& path);
+// Same for YAML text; `name` stands for the file in error messages and
+// `base_dir` resolves relative app paths.
+LoadResult LoadString(const std::string& text, const std::string& name,
+                      const std::string& base_dir);
+
+// Parses "250ms", "10s", "2m", "1h", "30" (seconds); nullopt when invalid.
+std::optional<std::chrono::milliseconds> ParseDuration(const std::string& s);
+// Parses "65536", "64k", "1m", "2g"; nullopt when invalid.
+std::optional<uint64_t> ParseSize(const std::string& s);
+
+}  // namespace spindle::config

@@ -1,0 +1,416 @@
+// connection.cpp: see connection.hpp. The reader loop is Run(); the handler
+// fiber is HandlerMain().
+#include "server/connection.hpp"
+
+#include <spindle/errors.hpp>
+#include <spindle/io.hpp>
+
+#include "server/stats.hpp"
+
+#include <boost/context/detail/exception.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace spindle::server {
+namespace {
+
+constexpr size_t kInitialReadBuffer = 4096;
+constexpr size_t kKeepReadBuffer = 64 * 1024;  // shrink back above this
+
+std::string_view View(const spindle_str_t& s) { return {s.data, s.len}; }
+
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+}  // namespace
+
+Connection::Connection(WorkerContext& worker, int fd)
+    : w_(worker),
+      fd_(fd),
+      out_(fd, worker.config.idle_timeout) {
+  limits_.max_head_size = worker.config.limits.max_head_size;
+  limits_.max_body_frame = SPINDLE_MAX_BODY_FRAME;
+  next = w_.connections;
+  if (next) next->prev = this;
+  w_.connections = this;
+  ++w_.open_connections;
+  MutableStats().connections_open = w_.open_connections;
+  last_activity_ = Clock::now();
+}
+
+Connection::~Connection() {
+  if (prev) prev->next = next;
+  else w_.connections = next;
+  if (next) next->prev = prev;
+  --w_.open_connections;
+  MutableStats().connections_open = w_.open_connections;
+  if (w_.open_connections < w_.config.max_connections) w_.room.set();
+  if (w_.open_connections == 0) w_.all_closed.set();
+}
+
+void Connection::CloseWhenIdle() {
+  if (busy()) {
+    close_after_ = true;
+  } else {
+    reader.cancel();
+  }
+}
+
+void Connection::Run() {
+  for (;;) {
+    if (close_after_ && !busy()) break;
+    spindle_frame_header_t hdr;
+    const uint8_t* payload = nullptr;
+    ReadStatus st = ReadFrame(hdr, &payload);
+    if (st == ReadStatus::kFrame) {
+      last_activity_ = Clock::now();
+      bool keep = OnFrame(hdr, payload);
+      Consume();
+      if (!keep) break;
+      continue;
+    }
+    if (st == ReadStatus::kTimeout) {
+      if (OnTimeout()) continue;
+      break;
+    }
+    if (st == ReadStatus::kMalformed) {
+      ProtocolError(spindle_strerror(last_error_));
+      break;
+    }
+    // EOF, a read error, or the worker cancelled us (drain deadline): a
+    // request still in progress has lost its client.
+    if (handler_running_) {
+      CancelHandler(st == ReadStatus::kCancelled ? "worker stopping" : "connection closed");
+    }
+    break;
+  }
+  if (handler_running_) CancelHandler("connection closing");
+  body_.Fail();
+  JoinHandler();
+  spdlog::debug("connection fd '{}' closed after '{}' requests", fd_, requests_);
+  forget_fd(fd_);
+  ::close(fd_);
+}
+
+Connection::ReadStatus Connection::ReadFrame(spindle_frame_header_t& hdr,
+                                             const uint8_t** payload) {
+  if (!rbuf_) {
+    rcap_ = kInitialReadBuffer;
+    rbuf_.reset(new uint8_t[rcap_]);
+  }
+  for (;;) {
+    size_t avail = rend_ - rpos_;
+    size_t need = SPINDLE_FRAME_HEADER_SIZE;
+    if (avail >= SPINDLE_FRAME_HEADER_SIZE) {
+      int rc = spindle_frame_header_decode(rbuf_.get() + rpos_, avail, &limits_, &hdr);
+      if (rc != SPINDLE_OK) {
+        last_error_ = rc;
+        return ReadStatus::kMalformed;
+      }
+      need = SPINDLE_FRAME_HEADER_SIZE + hdr.length;
+      if (avail >= need) {
+        *payload = rbuf_.get() + rpos_ + SPINDLE_FRAME_HEADER_SIZE;
+        frame_size_ = need;
+        return ReadStatus::kFrame;
+      }
+    }
+    // Make room for the whole frame (its length was checked against the
+    // limits above, before this allocation).
+    if (rcap_ - rpos_ < need) {
+      if (rcap_ < need) {
+        size_t cap = std::max(need, rcap_ * 2);
+        std::unique_ptr<uint8_t[]> bigger(new uint8_t[cap]);
+        std::memcpy(bigger.get(), rbuf_.get() + rpos_, avail);
+        rbuf_ = std::move(bigger);
+        rcap_ = cap;
+      } else {
+        std::memmove(rbuf_.get(), rbuf_.get() + rpos_, avail);
+      }
+      rpos_ = 0;
+      rend_ = avail;
+    }
+    IoResult r = read_some(fd_, rbuf_.get() + rend_, rcap_ - rend_,
+                           Deadline::after(w_.config.idle_timeout));
+    if (r.n > 0) {
+      rend_ += static_cast<size_t>(r.n);
+      continue;
+    }
+    if (r.err == 0) return ReadStatus::kClosed;
+    if (r.err == ETIMEDOUT) return ReadStatus::kTimeout;
+    if (r.err == ECANCELED) return ReadStatus::kCancelled;
+    if (r.err != ECONNRESET) {
+      spdlog::warn("connection fd '{}': read failed: '{}'", fd_, std::strerror(r.err));
+    }
+    return ReadStatus::kError;
+  }
+}
+
+void Connection::Consume() {
+  rpos_ += frame_size_;
+  frame_size_ = 0;
+  if (rpos_ == rend_) {
+    rpos_ = rend_ = 0;
+    // A big body frame grew the buffer; do not keep it on an idle connection.
+    if (rcap_ > kKeepReadBuffer && !busy()) {
+      rcap_ = kInitialReadBuffer;
+      rbuf_.reset(new uint8_t[rcap_]);
+    }
+  }
+}
+
+bool Connection::OnTimeout() {
+  if (handler_running_) {
+    auto limit = w_.config.request_timeout;
+    if (limit.count() > 0 && Clock::now() - request_start_ >= limit) {
+      spdlog::warn("request on route '{}' exceeded request_timeout '{}ms', cancelling",
+                   request_.route(), limit.count());
+      CancelHandler("request timeout");
+      // nginx cannot tell where the response stopped: close the connection.
+      return false;
+    }
+    return true;
+  }
+  if (Clock::now() - last_activity_ < w_.config.idle_timeout) return true;
+  spdlog::debug("connection fd '{}' idle for '{}ms', closing", fd_,
+                w_.config.idle_timeout.count());
+  return false;
+}
+
+bool Connection::OnFrame(const spindle_frame_header_t& hdr, const uint8_t* payload) {
+  switch (hdr.type) {
+    case SPINDLE_FRAME_REQUEST_HEAD:
+      if (receiving_) {
+        ProtocolError("request head before the previous request's end");
+        return false;
+      }
+      return OnRequestHead(payload, hdr.length);
+    case SPINDLE_FRAME_REQUEST_BODY:
+      if (!receiving_) {
+        ProtocolError("body frame outside a request");
+        return false;
+      }
+      if (body_.Push(payload, hdr.length) != WaitStatus::kOk) {
+        CancelHandler("worker stopping");
+        return false;
+      }
+      return true;
+    case SPINDLE_FRAME_REQUEST_END:
+      if (!receiving_) {
+        ProtocolError("end frame outside a request");
+        return false;
+      }
+      receiving_ = false;
+      body_.End();
+      return true;
+    case SPINDLE_FRAME_ABORT:
+      // nginx gave up on this request (client went away). Cancel the
+      // handler; the connection stays usable only if nothing of a response
+      // was written yet.
+      if (!receiving_ && !handler_running_) return true;
+      receiving_ = false;
+      if (handler_running_) CancelHandler("aborted by nginx");
+      JoinHandler();
+      return !response_started_;
+    default:
+      ProtocolError("unexpected frame type from nginx");
+      return false;
+  }
+}
+
+bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
+  // nginx sends the next head only after our RESPONSE_END; the handler fiber
+  // may still be returning from its function.
+  JoinHandler();
+  head_storage_.assign(reinterpret_cast<const char*>(payload), len);
+  spindle_request_head_t h{};
+  h.params = w_.scratch_params.data();
+  h.headers = w_.scratch_headers.data();
+  int rc = spindle_request_head_decode(
+      reinterpret_cast<const uint8_t*>(head_storage_.data()), len, &h,
+      static_cast<uint16_t>(w_.config.limits.max_headers));
+  if (rc != SPINDLE_OK) {
+    last_error_ = rc;
+    ProtocolError(spindle_strerror(rc));
+    return false;
+  }
+  ++requests_;
+  ++MutableStats().requests;
+  Request& r = request_;
+  r.method_ = View(h.method);
+  r.uri_ = View(h.uri);
+  r.protocol_ = View(h.protocol);
+  size_t q = r.uri_.find('?');
+  r.path_ = r.uri_.substr(0, q);
+  r.query_ = q == std::string_view::npos ? std::string_view() : r.uri_.substr(q + 1);
+  r.headers_.clear();
+  for (uint16_t i = 0; i < h.nheaders; ++i) {
+    r.headers_.push_back({View(h.headers[i].name), View(h.headers[i].value)});
+  }
+  r.params_.clear();
+  for (uint16_t i = 0; i < h.nparams; ++i) {
+    r.params_.push_back({View(h.params[i].name), View(h.params[i].value)});
+  }
+  r.has_body_ = (h.flags & SPINDLE_REQUEST_HAS_BODY) != 0;
+  r.content_length_ = h.content_length;
+  r.body_ = &body_;
+  body_.Reset(w_.config.limits.max_body_size);
+  receiving_ = true;
+  request_start_ = Clock::now();
+
+  Router::Match m = w_.router.find(r.method_, r.path_, r.path_params_);
+  if (m.kind == Router::MatchKind::kFound) {
+    r.route_ = m.route->pattern;
+    if (r.content_length_ > 0 &&
+        static_cast<uint64_t>(r.content_length_) > w_.config.limits.max_body_size) {
+      StartHandler(nullptr, 413, {});
+    } else {
+      StartHandler(m.route, 0, {});
+    }
+  } else if (m.kind == Router::MatchKind::kMethodNotAllowed) {
+    r.route_ = {};
+    StartHandler(nullptr, 405, std::move(m.allow));
+  } else {
+    r.route_ = {};
+    StartHandler(nullptr, 404, {});
+  }
+  return true;
+}
+
+void Connection::StartHandler(const Router::Route* route, int builtin_status,
+                              std::string allow) {
+  route_ = route;
+  builtin_status_ = builtin_status;
+  allow_ = std::move(allow);
+  out_.Reset();
+  response_.Reset(&out_);
+  response_started_ = false;
+  cancelled_ = false;
+  handler_running_ = true;
+  std::string name = route ? route->pattern : std::to_string(builtin_status);
+  handler_ = spawn([this] { HandlerMain(); }, std::move(name));
+}
+
+void Connection::CancelHandler(const char* why) {
+  body_.Fail();
+  if (!handler_running_ || cancelled_) return;
+  cancelled_ = true;
+  if (!handler_.done()) {
+    ++MutableStats().cancelled;
+    spdlog::debug("request on route '{}' cancelled: {}", request_.route(), why);
+  }
+  handler_.cancel();
+}
+
+void Connection::JoinHandler() {
+  if (handler_.joinable()) handler_.join();
+}
+
+void Connection::HandlerMain() {
+  {
+    AdmissionSlot slot(w_.admission);
+    if (builtin_status_ != 0) {
+      SendBuiltin(builtin_status_, ReasonPhrase(builtin_status_));
+    } else {
+      WaitStatus st = slot.Acquire(Deadline::after(w_.config.queue_timeout));
+      if (st == WaitStatus::kOk) {
+        RunRoute();
+      } else if (st == WaitStatus::kTimeout) {
+        ++MutableStats().rejected;
+        SendBuiltin(503, ReasonPhrase(503));
+      }
+    }
+    body_.ConsumerGone();
+  }
+  handler_running_ = false;
+  if ((close_after_ || w_.draining) && !receiving_) {
+    close_after_ = true;
+    reader.cancel();
+  }
+}
+
+void Connection::RunRoute() {
+  enum class Failure { kNone, kGone, kHttp, kError } failure = Failure::kNone;
+  int status = 500;
+  std::string message;
+  try {
+    route_->handler(request_, response_);
+    if (!response_.finished()) response_.finish();
+  } catch (const boost::context::detail::forced_unwind&) {
+    throw;  // the engine is unwinding this fiber's stack
+  } catch (const ClientGone&) {
+    failure = Failure::kGone;
+  } catch (const HttpError& e) {
+    failure = Failure::kHttp;
+    status = e.status();
+    message = e.what();
+  } catch (const std::exception& e) {
+    failure = Failure::kError;
+    message = e.what();
+  } catch (...) {
+    failure = Failure::kError;
+    message = "unknown exception";
+  }
+  response_started_ = response_.head_sent();
+  // Replies are written outside the catch blocks: a write may suspend, and a
+  // fiber must not switch while it holds a caught exception.
+  if (failure == Failure::kError) {
+    ++MutableStats().handler_errors;
+    spdlog::error("handler for route '{}' failed: '{}'", request_.route(), message);
+  }
+  if (failure == Failure::kHttp || failure == Failure::kError) {
+    if (!response_.head_sent()) {
+      SendBuiltin(status, failure == Failure::kHttp ? std::string_view(message)
+                                                    : ReasonPhrase(status));
+    } else if (!response_.finished()) {
+      SendAbort(message);
+    }
+  }
+}
+
+void Connection::SendBuiltin(int status, std::string_view text) {
+  if (this_fiber::is_cancelled() || out_.broken()) return;
+  response_.Reset(&out_);
+  out_.Reset();
+  response_started_ = true;
+  try {
+    if (status == 405 && !allow_.empty()) response_.set_header("Allow", allow_);
+    if (status == 503) {
+      auto secs = std::max<long long>(
+          1, std::chrono::duration_cast<std::chrono::seconds>(w_.config.queue_timeout).count());
+      response_.set_header("Retry-After", std::to_string(secs));
+    }
+    std::string body(text);
+    body += '\n';
+    response_.send(status, "text/plain; charset=utf-8", body);
+  } catch (const ClientGone&) {
+  }
+}
+
+void Connection::SendAbort(std::string_view reason) {
+  out_.Reset();
+  out_.AppendAbort(reason);
+  (void)out_.Flush();
+  response_.finished_ = true;
+}
+
+void Connection::ProtocolError(const char* what) {
+  ++MutableStats().protocol_errors;
+  spdlog::error("connection fd '{}': malformed frame from nginx: '{}', closing", fd_, what);
+  if (handler_running_) CancelHandler("malformed frame");
+}
+
+}  // namespace spindle::server

@@ -1,0 +1,102 @@
+// connection.hpp: one connection from nginx. Its reader fiber (Run) reads
+// frames for the connection's whole life; each request gets a handler fiber,
+// named after its route pattern, that waits for admission, runs the app's
+// handler and writes the response.
+//
+// The reader keeps reading while a handler runs: body frames go to the
+// handler through a BodyBuffer, and an ABORT frame, EOF or a malformed frame
+// cancels the handler's fiber (Fiber::cancel), so its waits end with
+// kCancelled and its resources are freed. Fiber contract: both fibers run on
+// the worker thread; only the handler fiber writes to the socket, only the
+// reader reads it. The object is deleted by the reader fiber when it ends,
+// after the handler fiber was joined.
+#pragma once
+
+#include <spindle/fiber.hpp>
+#include <spindle/request.hpp>
+#include <spindle/response.hpp>
+#include <spindle/router.hpp>
+
+#include "server/body_buffer.hpp"
+#include "server/frame_writer.hpp"
+#include "server/worker_context.hpp"
+
+#include <spindle_protocol.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace spindle::server {
+
+class Connection {
+ public:
+  Connection(WorkerContext& worker, int fd);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // The reader fiber's body; closes the socket before it returns.
+  void Run();
+
+  // A request is in progress (its body is arriving or its handler runs).
+  bool busy() const { return receiving_ || handler_running_; }
+  // Draining: make the reader leave at its next wait (never interrupts a
+  // running handler; the handler does this itself when it ends).
+  void CloseWhenIdle();
+
+  // Set by the worker right after spawning Run().
+  Fiber reader;
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+
+ private:
+  enum class ReadStatus { kFrame, kClosed, kTimeout, kCancelled, kMalformed, kError };
+
+  ReadStatus ReadFrame(spindle_frame_header_t& hdr, const uint8_t** payload);
+  void Consume();
+  bool OnFrame(const spindle_frame_header_t& hdr, const uint8_t* payload);
+  bool OnRequestHead(const uint8_t* payload, uint32_t len);
+  bool OnTimeout();
+  void StartHandler(const Router::Route* route, int builtin_status, std::string allow);
+  void CancelHandler(const char* why);
+  void JoinHandler();
+  void HandlerMain();
+  void RunRoute();
+  void SendBuiltin(int status, std::string_view text);
+  void SendAbort(std::string_view reason);
+  void ProtocolError(const char* what);
+
+  WorkerContext& w_;
+  int fd_;
+
+  // Read buffer: [rpos_, rend_) holds unread bytes; reused across requests.
+  std::unique_ptr<uint8_t[]> rbuf_;
+  size_t rcap_ = 0;
+  size_t rpos_ = 0;
+  size_t rend_ = 0;
+  size_t frame_size_ = 0;
+  int last_error_ = 0;
+  spindle_limits_t limits_{};
+
+  // Per-request state, reused for the next request on the connection.
+  std::string head_storage_;
+  Request request_;
+  Response response_;
+  BodyBuffer body_;
+  FrameWriter out_;
+  Fiber handler_;
+  const Router::Route* route_ = nullptr;
+  int builtin_status_ = 0;
+  std::string allow_;
+  bool receiving_ = false;        // head seen, REQUEST_END not yet
+  bool handler_running_ = false;  // handler fiber not finished
+  bool response_started_ = false; // the current handler wrote something
+  bool close_after_ = false;      // close once the handler is done
+  bool cancelled_ = false;        // the current handler was cancelled
+  Clock::time_point request_start_{};
+  Clock::time_point last_activity_{};
+  uint64_t requests_ = 0;
+};
+
+}  // namespace spindle::server

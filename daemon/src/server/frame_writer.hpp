@@ -1,0 +1,55 @@
+// frame_writer.hpp: the response side of one connection: encodes RESPONSE_*
+// and ABORT frames into a reusable output buffer and writes it to the socket.
+//
+// Small frames are copied into the buffer so a short response (HEAD + BODY +
+// END) leaves in one write; a large body chunk is sent with writev straight
+// from the caller's memory. Fiber contract: used only by the connection's
+// current handler fiber; Flush() and AppendBody() may suspend while the
+// socket is full. A failed write marks the writer broken and every later call
+// returns false at once (the connection is going away).
+#pragma once
+
+#include <spindle/deadline.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spindle::server {
+
+class FrameWriter {
+ public:
+  static constexpr size_t kCopyLimit = 8 * 1024;    // copy chunks up to this
+  static constexpr size_t kFlushAt = 16 * 1024;     // auto-flush threshold
+
+  FrameWriter(int fd, std::chrono::milliseconds write_timeout)
+      : fd_(fd), write_timeout_(write_timeout) {}
+
+  void AppendHead(int status,
+                  const std::vector<std::pair<std::string, std::string>>& headers,
+                  size_t n_headers);
+  [[nodiscard]] bool AppendBody(std::string_view data);
+  void AppendEnd();
+  void AppendAbort(std::string_view reason);
+  [[nodiscard]] bool Flush();
+
+  bool broken() const { return broken_; }
+  void Reset() { buf_.clear(); }
+
+ private:
+  char* Grow(size_t n);
+  void PutHeader(uint8_t type, uint32_t length);
+  [[nodiscard]] bool WriteWithTail(std::string_view tail);
+  Deadline WriteDeadline() const;
+
+  int fd_;
+  std::chrono::milliseconds write_timeout_;
+  std::string buf_;
+  bool broken_ = false;
+};
+
+}  // namespace spindle::server

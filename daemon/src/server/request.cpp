@@ -1,0 +1,122 @@
+// request.cpp: Request (public app API): query/header/param lookups and the
+// body reader. Lookups never suspend; read_some/read_all may (see
+// request.hpp).
+#include <spindle/errors.hpp>
+#include <spindle/request.hpp>
+
+#include "server/body_buffer.hpp"
+#include "server/strings.hpp"
+
+#include <charconv>
+
+namespace spindle {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string_view> FindField(const std::vector<Field>& fields,
+                                          std::string_view name) {
+  for (const Field& f : fields) {
+    if (server::EqualsIgnoreCase(f.name, name)) return f.value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string UrlDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' && i + 2 < in.size()) {
+      int hi = HexValue(in[i + 1]);
+      int lo = HexValue(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_is_space && c == '+' ? ' ' : c);
+  }
+  return out;
+}
+
+std::optional<std::string> Request::query(std::string_view name) const {
+  std::string_view q = query_;
+  while (!q.empty()) {
+    size_t amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    bool match = key.find_first_of("%+") == std::string_view::npos
+                     ? key == name
+                     : UrlDecode(key, true) == name;
+    if (match) return UrlDecode(value, true);
+  }
+  return std::nullopt;
+}
+
+long long Request::query_int(std::string_view name, long long fallback) const {
+  auto v = query(name);
+  if (!v) return fallback;
+  long long n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || end != v->data() + v->size()) return fallback;
+  return n;
+}
+
+std::optional<std::string_view> Request::path_param(std::string_view name) const {
+  for (const auto& [k, v] : path_params_) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  return FindField(headers_, name);
+}
+
+std::optional<std::string_view> Request::param(std::string_view name) const {
+  for (const Field& f : params_) {
+    if (f.name == name) return f.value;
+  }
+  return std::nullopt;
+}
+
+size_t Request::read_some(void* buf, size_t len, Deadline deadline) {
+  if (body_ == nullptr || len == 0) return 0;
+  return body_->ReadSome(buf, len, deadline);
+}
+
+std::string Request::read_all(size_t limit, Deadline deadline) {
+  std::string out;
+  if (content_length_ > 0) {
+    if (static_cast<uint64_t>(content_length_) > limit) {
+      throw HttpError(413, "request body too large");
+    }
+    out.reserve(static_cast<size_t>(content_length_));
+  }
+  // Read straight into the result; a stack buffer would eat into the
+  // fiber's small stack.
+  constexpr size_t kStep = 16 * 1024;
+  for (;;) {
+    size_t old = out.size();
+    out.resize(old + kStep);
+    size_t n = read_some(out.data() + old, kStep, deadline);
+    out.resize(old + n);
+    if (n == 0) return out;
+    if (out.size() > limit) throw HttpError(413, "request body too large");
+  }
+}
+
+}  // namespace spindle

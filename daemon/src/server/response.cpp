@@ -1,0 +1,91 @@
+// response.cpp: Response (public app API) on top of the connection's
+// FrameWriter. Runs in the handler fiber; see response.hpp for the contract.
+#include <spindle/errors.hpp>
+#include <spindle/response.hpp>
+
+#include "server/frame_writer.hpp"
+#include "server/strings.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace spindle {
+
+void Response::Reset(server::FrameWriter* out) {
+  out_ = out;
+  status_ = 200;
+  n_headers_ = 0;
+  head_sent_ = false;
+  finished_ = false;
+}
+
+void Response::set_status(int status) {
+  if (head_sent_) throw std::logic_error("response head already sent");
+  if (status < 100 || status > 999) throw std::invalid_argument("status outside 100..999");
+  status_ = status;
+}
+
+void Response::set_header(std::string_view name, std::string_view value) {
+  if (head_sent_) throw std::logic_error("response head already sent");
+  size_t keep = 0;
+  bool replaced = false;
+  for (size_t i = 0; i < n_headers_; ++i) {
+    if (server::EqualsIgnoreCase(headers_[i].first, name)) {
+      if (replaced) continue;
+      headers_[i].second.assign(value);
+      replaced = true;
+    }
+    if (keep != i) std::swap(headers_[keep], headers_[i]);
+    ++keep;
+  }
+  n_headers_ = keep;
+  if (!replaced) add_header(name, value);
+}
+
+void Response::add_header(std::string_view name, std::string_view value) {
+  if (head_sent_) throw std::logic_error("response head already sent");
+  if (n_headers_ == headers_.size()) headers_.emplace_back();
+  headers_[n_headers_].first.assign(name);
+  headers_[n_headers_].second.assign(value);
+  ++n_headers_;
+}
+
+void Response::SendHeadIfNeeded() {
+  if (head_sent_) return;
+  if (out_ == nullptr) throw std::logic_error("response is not attached to a connection");
+  out_->AppendHead(status_, headers_, n_headers_);
+  head_sent_ = true;
+}
+
+void Response::write(std::string_view chunk) {
+  if (finished_) throw std::logic_error("response already finished");
+  SendHeadIfNeeded();
+  if (!out_->AppendBody(chunk)) throw ClientGone("connection to nginx broke");
+}
+
+void Response::flush() {
+  if (finished_) return;
+  SendHeadIfNeeded();
+  if (!out_->Flush()) throw ClientGone("connection to nginx broke");
+}
+
+void Response::finish() {
+  if (finished_) return;
+  SendHeadIfNeeded();
+  out_->AppendEnd();
+  finished_ = true;
+  if (!out_->Flush()) throw ClientGone("connection to nginx broke");
+}
+
+void Response::send(int status, std::string_view content_type, std::string_view body) {
+  set_status(status);
+  if (!content_type.empty()) set_header("Content-Type", content_type);
+  char len[24];
+  auto [end, ec] = std::to_chars(len, len + sizeof(len), body.size());
+  (void)ec;
+  set_header("Content-Length", std::string_view(len, static_cast<size_t>(end - len)));
+  write(body);
+  finish();
+}
+
+}  // namespace spindle

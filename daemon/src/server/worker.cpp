@@ -1,0 +1,170 @@
+// worker.cpp: see worker.hpp.
+#include "server/worker.hpp"
+
+#include <spindle/fiber.hpp>
+#include <spindle/io.hpp>
+#include <spindle/scheduler.hpp>
+
+#include "server/connection.hpp"
+#include "server/stats.hpp"
+#include "server/worker_context.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace spindle::server {
+namespace {
+
+// Accepts greedily: every connection waiting in the backlog is taken at each
+// wake-up, so the kernel backlog never fills (a full backlog makes nginx
+// answer 502 at once) and excess requests wait in our admission queue.
+void AcceptLoop(WorkerContext& ctx, int listen_fd) {
+  for (;;) {
+    if (ctx.draining) return;
+    if (ctx.open_connections >= ctx.config.max_connections) {
+      ctx.room.reset();
+      if (ctx.room.wait() == WaitStatus::kCancelled) return;
+      continue;
+    }
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      auto& stats = MutableStats();
+      ++stats.connections_accepted;
+      spdlog::debug("worker accepted connection fd '{}' (accepts '{}')", fd,
+                    stats.connections_accepted);
+      auto* conn = new Connection(ctx, fd);
+      conn->reader = spawn(
+          [conn] {
+            conn->Run();
+            delete conn;
+          },
+          "connection");
+      continue;
+    }
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      if (wait_fd(listen_fd, kReadable, Deadline::never()).status == WaitStatus::kCancelled) {
+        return;
+      }
+    } else if (err == EINTR || err == ECONNABORTED) {
+      continue;
+    } else if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+      spdlog::warn("worker accept failed: '{}', pausing for 100ms (raise LimitNOFILE "
+                   "or lower max_connections)", std::strerror(err));
+      if (this_fiber::sleep_for(std::chrono::milliseconds(100)) == WaitStatus::kCancelled) return;
+    } else {
+      spdlog::error("worker accept failed: '{}'", std::strerror(err));
+      if (this_fiber::sleep_for(std::chrono::milliseconds(10)) == WaitStatus::kCancelled) return;
+    }
+  }
+}
+
+int MakeSignalFd() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGQUIT);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  sigset_t unblock;
+  sigemptyset(&unblock);
+  sigaddset(&unblock, SIGCHLD);
+  sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
+  return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+// Waits for a stop signal; SIGHUP is the master's business and is ignored.
+void SignalLoop(int sfd, Event& stop) {
+  for (;;) {
+    if (wait_fd(sfd, kReadable, Deadline::never()).status == WaitStatus::kCancelled) return;
+    signalfd_siginfo si;
+    while (read(sfd, &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
+      if (si.ssi_signo != SIGHUP) {
+        spdlog::info("worker received signal '{}', stopping", strsignal(si.ssi_signo));
+        stop.set();
+        return;
+      }
+    }
+  }
+}
+
+void Drain(WorkerContext& ctx) {
+  ctx.draining = true;
+  for (Connection* c = ctx.connections; c; c = c->next) c->CloseWhenIdle();
+  if (ctx.open_connections > 0) {
+    ctx.all_closed.reset();
+    (void)ctx.all_closed.wait(Deadline::after(ctx.config.drain_timeout));
+  }
+  if (ctx.open_connections > 0) {
+    spdlog::warn("worker drain_timeout passed with '{}' connections open, cancelling them",
+                 ctx.open_connections);
+    for (Connection* c = ctx.connections; c; c = c->next) c->reader.cancel();
+    ctx.all_closed.reset();
+    (void)ctx.all_closed.wait(Deadline::after(std::chrono::seconds(2)));
+  }
+}
+
+void WorkerMain(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>& apps,
+                int sfd, int& exit_code) {
+  Router router;
+  if (std::string err = InitApps(apps, router); !err.empty()) {
+    spdlog::error("worker cannot start: {}", err);
+    exit_code = kExitInitFailed;
+    return;
+  }
+  WorkerContext ctx(cfg, router);
+  Event stop;
+  Fiber signals = spawn([sfd, &stop] { SignalLoop(sfd, stop); }, "signals");
+  Fiber acceptor = spawn([&ctx, listen_fd] { AcceptLoop(ctx, listen_fd); }, "accept");
+  spdlog::info("worker ready with '{}' routes", router.size());
+  (void)stop.wait();
+  acceptor.cancel();
+  acceptor.join();
+  forget_fd(listen_fd);
+  ::close(listen_fd);
+  Drain(ctx);
+  signals.cancel();
+  signals.join();
+  const WorkerStats& s = worker_stats();
+  spdlog::info("worker stopped: '{}' connections accepted, '{}' requests, '{}' cancelled, "
+               "'{}' rejected, '{}' handler errors, '{}' protocol errors",
+               s.connections_accepted, s.requests, s.cancelled, s.rejected, s.handler_errors,
+               s.protocol_errors);
+  // App fibers started in init (timers, subscribers) must not keep the
+  // worker alive; the scheduler unwinds them on destruction.
+  Scheduler::current()->stop();
+}
+
+}  // namespace
+
+int RunWorker(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>& apps,
+              unsigned index) {
+  // Die with the master, but gracefully (SIGTERM drains).
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  int sfd = MakeSignalFd();
+  if (sfd < 0) {
+    spdlog::error("worker '{}': signalfd failed: '{}'", index, std::strerror(errno));
+    return 1;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  int exit_code = 0;
+  {
+    SchedulerOptions opts;
+    opts.stack_size = cfg.stack_size;
+    Scheduler scheduler(opts);
+    scheduler.run([&] { WorkerMain(cfg, listen_fd, apps, sfd, exit_code); });
+  }
+  ::close(sfd);
+  return exit_code;
+}
+
+}  // namespace spindle::server
