@@ -1,0 +1,18 @@
+// impl::OffloadAndWait, the non-template half of offload(): see
+// <spindle/offload.hpp>. Called on the scheduler thread.
+#include <spindle/offload.hpp>
+
+#include "engine/scheduler_impl.hpp"
+
+namespace spindle::impl {
+
+void OffloadAndWait(void (*run)(void*) noexcept, void* arg) {
+  SchedulerImpl* sched = SchedulerImpl::Current();
+  if (sched == nullptr || !sched->InFiber() || sched->Running()->unwinding) {
+    run(arg);
+    return;
+  }
+  sched->Offload(run, arg);
+}
+
+}  // namespace spindle::impl

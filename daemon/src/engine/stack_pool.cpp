@@ -1,0 +1,80 @@
+// StackPool implementation: see stack_pool.hpp. Scheduler thread only.
+#include "engine/stack_pool.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include <spdlog/spdlog.h>
+
+namespace spindle::impl {
+
+namespace {
+
+size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+[[noreturn]] void FailMapping(const char* what, size_t bytes, int err) {
+  spdlog::error(
+      "fiber stack {} of {} bytes failed: {} (each guard-paged stack uses two "
+      "memory maps; raise the limit with 'sysctl -w vm.max_map_count=262144' "
+      "or lower the number of concurrent fibers)",
+      what, bytes, std::strerror(err));
+  throw std::bad_alloc();
+}
+
+}  // namespace
+
+size_t StackPool::PageSize() noexcept {
+  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+StackPool::StackPool(size_t usable_size, size_t max_cached)
+    : usable_size_(RoundUp(usable_size < 16384 ? 16384 : usable_size, PageSize())),
+      mapping_size_(usable_size_ + PageSize()),
+      max_cached_(max_cached) {}
+
+StackPool::~StackPool() {
+  for (void* base : free_) ::munmap(base, mapping_size_);
+}
+
+boost::context::stack_context StackPool::Allocate() {
+  void* base;
+  if (!free_.empty()) {
+    base = free_.back();
+    free_.pop_back();
+  } else {
+    base = ::mmap(nullptr, mapping_size_, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) FailMapping("mmap", mapping_size_, errno);
+    if (::mprotect(base, PageSize(), PROT_NONE) != 0) {
+      const int err = errno;
+      ::munmap(base, mapping_size_);
+      FailMapping("guard page mprotect", mapping_size_, err);
+    }
+  }
+  in_use_.store(in_use_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  boost::context::stack_context sctx;
+  sctx.size = usable_size_;
+  sctx.sp = static_cast<char*>(base) + mapping_size_;  // top: stacks grow down
+  last_ = sctx;
+  return sctx;
+}
+
+void StackPool::Deallocate(boost::context::stack_context& sctx) noexcept {
+  void* base = static_cast<char*>(sctx.sp) - mapping_size_;
+  in_use_.store(in_use_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  if (free_.size() < max_cached_) {
+    try {
+      free_.push_back(base);
+      return;
+    } catch (const std::bad_alloc&) {
+    }
+  }
+  ::munmap(base, mapping_size_);
+}
+
+}  // namespace spindle::impl
