@@ -101,8 +101,10 @@ std::string BuildConfig(const NginxOptions& o, const std::string& prefix) {
     << "  proxy_temp_path " << prefix << "/tmp/proxy;\n"
     << "  fastcgi_temp_path " << prefix << "/tmp/fastcgi;\n"
     << "  uwsgi_temp_path " << prefix << "/tmp/uwsgi;\n"
-    << "  scgi_temp_path " << prefix << "/tmp/scgi;\n"
-    << o.http << "\n";
+    << "  scgi_temp_path " << prefix << "/tmp/scgi;\n";
+  // The module's default (/var/lib/nginx/spindle) is outside the prefix.
+  if (o.load_module) c << "  spindle_temp_path " << prefix << "/tmp/spindle;\n";
+  c << o.http << "\n";
   if (!o.server.empty()) {
     c << "  server {\n    listen 127.0.0.1:${PORT};\n" << o.server << "\n  }\n";
   }
