@@ -5,6 +5,9 @@
 // X-Accel-Buffering: no, upstream keepalive and spindle_next_upstream.
 #include <gtest/gtest.h>
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <string>
 
@@ -273,6 +276,54 @@ TEST(ModuleReply, NextUpstreamSkipsADeadDaemon) {
   // The round robin tried the dead one first, logged it, and moved on.
   EXPECT_TRUE(nginx.WaitForLog("dead.sock"));
   EXPECT_EQ(daemon.requests().size(), 4u);
+}
+
+}  // namespace
+}  // namespace spindle::test
+
+namespace spindle::test {
+namespace {
+
+// Waits (bounded) for EOF on the daemon side of a connection.
+bool PeerClosed(int fd, std::chrono::milliseconds timeout) {
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
+  char c;
+  return recv(fd, &c, 1, MSG_PEEK) == 0;
+}
+
+TEST(ModuleReply, ClientAbortClosesTheDaemonConnection) {
+  std::atomic<int> saw_eof{0}, replied{0};
+  ModuleRig rig(
+      [&](FakeConnection& c, const FakeRequest& r) {
+        if (r.uri.find("/ignore/") == 0) {
+          // nginx must keep the daemon connection: the app finishes its reply
+          if (!PeerClosed(c.fd(), 300ms)) {
+            c.Send(Response(200, {}, "finished anyway"));
+            replied++;
+          }
+          return;
+        }
+        if (PeerClosed(c.fd(), 10s)) saw_eof++;
+        c.Close();
+      },
+      "location /b/ { spindle_pass fake; }\n"
+      "location /nb/ { spindle_pass fake; spindle_buffering off; }\n"
+      "location /ignore/ { spindle_pass fake; spindle_ignore_client_abort on; }");
+  int n = 0;
+  for (const char* path : {"/b/slow", "/nb/slow", "/ignore/slow"}) {
+    HttpClient client(rig.nginx.port());
+    HttpRequest req;
+    req.target = path;
+    client.SendRequest(req);
+    ++n;
+    ASSERT_TRUE(FakeDaemon::WaitFor([&] { return rig.daemon.requests().size() == size_t(n); }));
+    client.Close();  // the user gave up
+  }
+  EXPECT_TRUE(FakeDaemon::WaitFor([&] { return saw_eof.load() == 2 && replied.load() == 1; }))
+      << "eof " << saw_eof.load() << " replied " << replied.load();
+  EXPECT_TRUE(rig.nginx.WaitForLog("client prematurely closed connection"));
+  EXPECT_FALSE(rig.nginx.WorkerCrashed());
 }
 
 }  // namespace
