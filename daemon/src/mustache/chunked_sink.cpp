@@ -24,6 +24,10 @@ void ChunkedSink::EmitChunk(std::string_view chunk, bool yield) {
 }
 
 void ChunkedSink::write(std::string_view bytes) {
+  if (bytes.size() < chunk_size_ - buf_.size()) {  // fast path: fits, not full
+    buf_.append(bytes.data(), bytes.size());
+    return;
+  }
   while (!bytes.empty()) {
     if (buf_.empty() && bytes.size() >= chunk_size_) {
       // A big value: emit straight from the caller's bytes, no copy.
