@@ -1,0 +1,160 @@
+// Config loader tests: defaults, every section, the nginx-like units, and
+// errors that name the file, line, column and key path.
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace spindle::config {
+namespace {
+
+LoadResult Load(const std::string& text) { return LoadString(text, "test.yaml", "/base"); }
+
+TEST(Config, MinimalFileGetsDefaults) {
+  auto r = Load("listen:\n  path: /run/s.sock\n");
+  ASSERT_TRUE(r.config) << r.error;
+  const Config& c = *r.config;
+  EXPECT_EQ(c.listen.path, "/run/s.sock");
+  EXPECT_EQ(c.listen.mode, 0660u);
+  EXPECT_EQ(c.workers, 0u);
+  EXPECT_GE(c.EffectiveWorkers(), 1u);
+  EXPECT_EQ(c.max_inflight, 1000u);
+  EXPECT_EQ(c.queue_timeout, std::chrono::seconds(10));
+  EXPECT_TRUE(c.apps.empty());
+}
+
+TEST(Config, FullFile) {
+  auto r = Load(R"(
+listen:
+  path: run/s.sock
+  mode: "0600"
+  backlog: 128
+workers: 3
+stack_size: 128k
+max_connections: 500
+max_inflight: 20
+queue_timeout: 250ms
+request_timeout: 2m
+idle_timeout: 30
+drain_timeout: 5s
+limits:
+  max_head_size: 32k
+  max_headers: 64
+  max_body_size: 10m
+log:
+  level: debug
+apps:
+  - name: hello
+    path: apps/hello.so
+    mount: /api/
+    config:
+      greeting: "007"
+      count: 3
+      ratio: 0.5
+      on: true
+      list: [a, 1]
+      nothing: ~
+)");
+  ASSERT_TRUE(r.config) << r.error;
+  const Config& c = *r.config;
+  EXPECT_EQ(c.listen.path, "/base/run/s.sock");
+  EXPECT_EQ(c.listen.mode, 0600u);
+  EXPECT_EQ(c.listen.backlog, 128);
+  EXPECT_EQ(c.workers, 3u);
+  EXPECT_EQ(c.stack_size, 128u * 1024);
+  EXPECT_EQ(c.max_connections, 500u);
+  EXPECT_EQ(c.max_inflight, 20u);
+  EXPECT_EQ(c.queue_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.request_timeout, std::chrono::minutes(2));
+  EXPECT_EQ(c.idle_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.drain_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.limits.max_head_size, 32u * 1024);
+  EXPECT_EQ(c.limits.max_headers, 64u);
+  EXPECT_EQ(c.limits.max_body_size, 10u << 20);
+  EXPECT_EQ(c.log_level, "debug");
+  ASSERT_EQ(c.apps.size(), 1u);
+  EXPECT_EQ(c.apps[0].path, "/base/apps/hello.so");
+  EXPECT_EQ(c.apps[0].mount, "/api");
+  const auto& j = c.apps[0].config;
+  EXPECT_EQ(j["greeting"], "007");
+  EXPECT_EQ(j["count"], 3);
+  EXPECT_EQ(j["ratio"], 0.5);
+  EXPECT_EQ(j["on"], true);
+  EXPECT_EQ(j["list"][0], "a");
+  EXPECT_EQ(j["list"][1], 1);
+  EXPECT_TRUE(j["nothing"].is_null());
+}
+
+TEST(Config, TcpAddress) {
+  auto r = Load("listen:\n  address: 127.0.0.1:9000\n");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_FALSE(r.config->listen.is_unix());
+  EXPECT_EQ(r.config->listen.host, "127.0.0.1");
+  EXPECT_EQ(r.config->listen.port, 9000);
+}
+
+TEST(Config, RootMountIsEmpty) {
+  auto r = Load("listen: {path: /s}\napps:\n  - {name: a, path: /a.so, mount: /}\n");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->apps[0].mount, "");
+}
+
+struct BadCase {
+  const char* yaml;
+  const char* expected;  // substring of the error
+};
+
+class ConfigErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigErrors, NameFileLineColumnAndKey) {
+  auto r = Load(GetParam().yaml);
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(r.error.find(GetParam().expected), std::string::npos) << r.error;
+  EXPECT_EQ(r.error.rfind("test.yaml:", 0), 0u) << r.error;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, ConfigErrors,
+    ::testing::Values(
+        BadCase{"listen:\n  path: /s\nworkerz: 2\n", "test.yaml:3:1: key 'workerz': unknown key"},
+        BadCase{"listen:\n  path: /s\n  mode: rw\n",
+                "test.yaml:3:9: key 'listen.mode': expected an octal mode"},
+        BadCase{"listen:\n  path: /s\nqueue_timeout: soon\n",
+                "test.yaml:3:16: key 'queue_timeout': expected a duration"},
+        BadCase{"listen:\n  path: /s\nworkers: -1\n", "key 'workers': expected a non-negative"},
+        BadCase{"listen:\n  path: /s\nmax_inflight: 0\n", "key 'max_inflight': value 0 is outside"},
+        BadCase{"workers: 2\n", "key 'listen': is required"},
+        BadCase{"listen:\n  path: /s\n  address: a:1\n", "set either 'path'"},
+        BadCase{"listen:\n  address: nohost\n", "key 'listen.address': expected host:port"},
+        BadCase{"listen:\n  path: /s\nlimits:\n  max_body: 1\n",
+                "test.yaml:4:3: key 'limits.max_body': unknown key"},
+        BadCase{"listen:\n  path: /s\nlog:\n  level: loud\n", "key 'log.level'"},
+        BadCase{"listen:\n  path: /s\napps:\n  - name: a\n", "key 'apps[0].path': is required"},
+        BadCase{"listen:\n  path: /s\napps:\n  - {name: a, path: /a.so, mount: x}\n",
+                "key 'apps[0].mount': must start with '/'"},
+        BadCase{"listen:\n  path: /s\napps:\n  - {name: a, path: /a.so, colour: red}\n",
+                "key 'apps[0].colour': unknown key"},
+        BadCase{"listen:\n  path: /s\napps:\n  - {name: a, path: /a.so}\n  - {name: a, path: /b.so}\n",
+                "duplicate app name"},
+        BadCase{"listen: [1, 2\n", "test.yaml:"},
+        BadCase{"", "the file is empty"}));
+
+TEST(Config, Units) {
+  EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(ParseDuration("3"), std::chrono::seconds(3));
+  EXPECT_EQ(ParseDuration("1h"), std::chrono::hours(1));
+  EXPECT_FALSE(ParseDuration("1d"));
+  EXPECT_FALSE(ParseDuration("ms"));
+  EXPECT_EQ(ParseSize("64k"), 65536u);
+  EXPECT_EQ(ParseSize("2M"), 2u << 20);
+  EXPECT_EQ(ParseSize("17"), 17u);
+  EXPECT_FALSE(ParseSize("1t"));
+}
+
+TEST(Config, MissingFileIsAnError) {
+  auto r = LoadFile("/nonexistent/spindled.yaml");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(r.error.find("/nonexistent/spindled.yaml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spindle::config
