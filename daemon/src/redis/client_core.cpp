@@ -81,8 +81,15 @@ Subscriber& ClientCore::subscriber() {
   return *subscriber_;
 }
 
-Deadline ClientCore::CallDeadline(Deadline cap) const {
-  return Deadline::earliest(cap, Deadline::after(shared_.config.command_timeout));
+Deadline ClientCore::CallDeadline(Deadline cap) {
+  const Deadline d = Deadline::earliest(cap, Deadline::after(shared_.config.command_timeout));
+  if (d.passed()) {
+    ++shared_.stats.errors;
+    ++shared_.stats.timeouts;
+    throw Timeout(shared_.address,
+                  "redis '" + shared_.address + "': deadline passed before the call was sent");
+  }
+  return d;
 }
 
 Reply ClientCore::Command(std::span<const std::string_view> argv, Deadline cap) {

@@ -43,7 +43,8 @@ class ClientCore {
  private:
   Pool& pool();
   void Bind();
-  Deadline CallDeadline(Deadline cap) const;
+  // The call's deadline; throws Timeout if it has already passed.
+  Deadline CallDeadline(Deadline cap);
 
   Shared shared_;
   Scheduler* scheduler_ = nullptr;

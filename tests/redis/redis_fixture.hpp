@@ -1,0 +1,54 @@
+// Helpers for the Redis client tests: a client config pointing at a test
+// RedisServer, with short back-off so recovery is quick, and bounded
+// "wait until" polling for conditions that settle asynchronously.
+// Fiber contract: WaitUntil sleeps the calling fiber (must run in one).
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include <spindle/fiber.hpp>
+#include <spindle/redis.hpp>
+#include <spindle/scheduler.hpp>
+
+#include "fiber_test.hpp"
+#include "redis_server.hpp"
+
+namespace spindle::redis::testing {
+
+using namespace std::chrono_literals;
+
+inline Config ConfigFor(const spindle::test::RedisServer& server) {
+  Config c;
+  c.address = server.address();
+  c.connect_timeout = 3000ms;
+  c.command_timeout = 5000ms;
+  c.pool_wait_timeout = 3000ms;
+  c.reconnect_min = 10ms;
+  c.reconnect_max = 200ms;
+  return c;
+}
+
+// Polls cond every 5 ms (in a fiber) until it holds or `limit` passes.
+inline bool WaitUntil(const std::function<bool()>& cond,
+                      std::chrono::milliseconds limit = 10000ms) {
+  const auto give_up = Clock::now() + limit;
+  while (!cond()) {
+    if (Clock::now() >= give_up) return false;
+    this_fiber::sleep_for(5ms);
+  }
+  return true;
+}
+
+inline size_t FibersAlive() { return Scheduler::current()->fibers_alive(); }
+
+// connected_clients from INFO, asked over the client itself.
+inline long long ConnectedClients(const Client& c) {
+  const std::string info = c.command("INFO", "clients").str();
+  const std::string key = "connected_clients:";
+  auto pos = info.find(key);
+  if (pos == std::string::npos) return -1;
+  return std::stoll(info.substr(pos + key.size()));
+}
+
+}  // namespace spindle::redis::testing
