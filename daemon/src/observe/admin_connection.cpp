@@ -1,0 +1,298 @@
+// admin_connection.cpp: see admin_connection.hpp. Both protocols share one
+// read buffer; a request (head and, for spindle frames, its body) must fit in
+// AdminOptions::max_request_bytes and arrive within io_timeout.
+#include "observe/admin_connection.hpp"
+
+#include <spindle/io.hpp>
+
+#include "observe/admin_routes.hpp"
+
+#include <spdlog/spdlog.h>
+#include <spindle_protocol.h>
+
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spindle::observe {
+namespace {
+
+constexpr uint16_t kMaxFields = 128;
+constexpr size_t kBodyChunk = 64 * 1024;
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c <= ' ' || c >= 127 || std::strchr("\"(),/:;<=>?@[\\]{}", c)) return false;
+  }
+  return true;
+}
+
+bool IsTarget(std::string_view s) {
+  if (s.empty() || s.front() != '/') return false;
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 127) return false;
+  }
+  return true;
+}
+
+struct HttpHead {
+  std::string_view method, target;
+  bool keep_alive = true;
+};
+
+// Parses a request head (without the final CRLF CRLF). Returns 0 or the
+// status to answer before closing.
+int ParseHttpHead(std::string_view head, HttpHead* out) {
+  size_t eol = head.find("\r\n");
+  std::string_view line = head.substr(0, eol);
+  size_t sp1 = line.find(' ');
+  size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) return 400;
+  out->method = line.substr(0, sp1);
+  out->target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string_view version = line.substr(sp2 + 1);
+  if (!IsToken(out->method) || out->method.size() > 16 || !IsTarget(out->target)) return 400;
+  if (version == "HTTP/1.1") out->keep_alive = true;
+  else if (version == "HTTP/1.0") out->keep_alive = false;
+  else if (version.substr(0, 5) == "HTTP/") return 505;
+  else return 400;
+  std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
+  while (!rest.empty()) {
+    eol = rest.find("\r\n");
+    line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos || !IsToken(line.substr(0, colon))) return 400;
+    std::string_view name = line.substr(0, colon);
+    std::string_view value = Trim(line.substr(colon + 1));
+    if (IEquals(name, "connection")) {
+      if (IEquals(value, "close")) out->keep_alive = false;
+      else if (IEquals(value, "keep-alive")) out->keep_alive = true;
+    } else if (IEquals(name, "transfer-encoding")) {
+      return 400;  // no request bodies here
+    } else if (IEquals(name, "content-length") && value != "0") {
+      return 400;
+    }
+  }
+  return 0;
+}
+
+class AdminConnection {
+ public:
+  AdminConnection(int fd, const MetricsRegion& region, const AdminOptions& options)
+      : fd_(fd), region_(region), options_(options) {
+    limits_.max_head_size = static_cast<uint32_t>(options.max_request_bytes);
+    limits_.max_body_frame = static_cast<uint32_t>(options.max_request_bytes);
+  }
+
+  void Run() {
+    for (;;) {
+      if (Buffered() == 0) {
+        Compact();
+        if (!ReadMore(Deadline::after(options_.io_timeout))) return;
+      }
+      const Deadline request_deadline = Deadline::after(options_.io_timeout);
+      const unsigned char first = static_cast<unsigned char>(buf_[pos_]);
+      bool keep;
+      if (first == SPINDLE_PROTOCOL_VERSION) {
+        keep = ServeSpindle(request_deadline);
+      } else if (first >= 'A' && first <= 'Z') {
+        keep = ServeHttp(request_deadline);
+      } else {
+        spdlog::warn("admin connection fd '{}': unknown protocol (first byte '0x{:02x}'), closing",
+                     fd_, first);
+        keep = false;
+      }
+      if (!keep) return;
+    }
+  }
+
+ private:
+  size_t Buffered() const { return buf_.size() - pos_; }
+
+  void Compact() {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+
+  // Appends what the socket has; false on EOF, error, timeout or cancellation.
+  bool ReadMore(Deadline deadline) {
+    char tmp[4096];
+    IoResult r = read_some(fd_, tmp, sizeof tmp, deadline);
+    if (r.n > 0) {
+      buf_.append(tmp, static_cast<size_t>(r.n));
+      return true;
+    }
+    if (r.err != 0 && r.err != ECONNRESET && r.err != ECANCELED) {
+      spdlog::debug("admin connection fd '{}': read ended: '{}'", fd_, std::strerror(r.err));
+    }
+    return false;
+  }
+
+  bool Send(const std::string& data, Deadline deadline) {
+    IoResult r = write_all(fd_, data.data(), data.size(), deadline);
+    return r.err == 0;
+  }
+
+  bool ServeHttp(Deadline deadline) {
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n", pos_)) == std::string::npos) {
+      if (Buffered() > options_.max_request_bytes) return HttpError(431, deadline);
+      if (!ReadMore(deadline)) return false;
+    }
+    if (end + 4 - pos_ > options_.max_request_bytes) return HttpError(431, deadline);
+    std::string head = buf_.substr(pos_, end - pos_);
+    pos_ = end + 4;
+    HttpHead h;
+    if (int status = ParseHttpHead(head, &h); status != 0) return HttpError(status, deadline);
+    AdminReply reply = HandleAdminRequest(region_, h.method, h.target);
+    std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " " + AdminReason(reply.status) +
+                      "\r\nContent-Type: " + reply.content_type +
+                      "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n";
+    if (!reply.allow.empty()) out += "Allow: " + reply.allow + "\r\n";
+    out += h.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+    if (h.method != "HEAD") out += reply.body;
+    return Send(out, deadline) && h.keep_alive;
+  }
+
+  // Answers a malformed HTTP request and closes (returns false).
+  bool HttpError(int status, Deadline deadline) {
+    spdlog::warn("admin connection fd '{}': bad http request, answering '{}' and closing", fd_,
+                 status);
+    std::string body = std::string(AdminReason(status)) + "\n";
+    std::string out = "HTTP/1.1 " + std::to_string(status) + " " + AdminReason(status) +
+                      "\r\nContent-Type: text/plain\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    Send(out, deadline);
+    return false;
+  }
+
+  enum class FrameStatus { kFrame, kClosed, kMalformed };
+
+  // Reads one whole frame into the buffer; `payload` points into buf_ and is
+  // valid until the next read.
+  FrameStatus ReadFrame(Deadline deadline, spindle_frame_header_t* h, const uint8_t** payload) {
+    for (;;) {
+      const auto* p = reinterpret_cast<const uint8_t*>(buf_.data() + pos_);
+      int rc = spindle_frame_header_decode(p, Buffered(), &limits_, h);
+      if (rc < 0) {
+        spdlog::error("admin connection fd '{}': malformed spindle frame: '{}', closing", fd_,
+                      spindle_strerror(rc));
+        return FrameStatus::kMalformed;
+      }
+      if (rc == SPINDLE_OK && Buffered() >= SPINDLE_FRAME_HEADER_SIZE + h->length) {
+        *payload = p + SPINDLE_FRAME_HEADER_SIZE;
+        return FrameStatus::kFrame;
+      }
+      if (!ReadMore(deadline)) return FrameStatus::kClosed;
+    }
+  }
+
+  void ConsumeFrame(const spindle_frame_header_t& h) { pos_ += SPINDLE_FRAME_HEADER_SIZE + h.length; }
+
+  bool ServeSpindle(Deadline deadline) {
+    spindle_frame_header_t h;
+    const uint8_t* payload = nullptr;
+    if (ReadFrame(deadline, &h, &payload) != FrameStatus::kFrame) return false;
+    if (h.type == SPINDLE_FRAME_ABORT) {  // nothing to abort while idle
+      ConsumeFrame(h);
+      return true;
+    }
+    if (h.type != SPINDLE_FRAME_REQUEST_HEAD) {
+      spdlog::error("admin connection fd '{}': unexpected spindle frame type '{}', closing", fd_,
+                    h.type);
+      return false;
+    }
+    std::vector<spindle_field_t> params(kMaxFields), headers(kMaxFields);
+    spindle_request_head_t head{};
+    head.params = params.data();
+    head.headers = headers.data();
+    int rc = spindle_request_head_decode(payload, h.length, &head, kMaxFields);
+    if (rc != SPINDLE_OK) {
+      spdlog::error("admin connection fd '{}': malformed request head: '{}', closing", fd_,
+                    spindle_strerror(rc));
+      return false;
+    }
+    const std::string method(head.method.data, head.method.len);
+    const std::string uri(head.uri.data, head.uri.len);
+    ConsumeFrame(h);
+    size_t body = 0;
+    for (;;) {
+      if (ReadFrame(deadline, &h, &payload) != FrameStatus::kFrame) return false;
+      ConsumeFrame(h);
+      if (h.type == SPINDLE_FRAME_REQUEST_END) break;
+      if (h.type == SPINDLE_FRAME_ABORT) return true;  // request dropped, connection kept
+      if (h.type != SPINDLE_FRAME_REQUEST_BODY || (body += h.length) > options_.max_request_bytes) {
+        spdlog::error("admin connection fd '{}': unexpected spindle frame type '{}' or body over "
+                      "'{}' bytes, closing", fd_, h.type, options_.max_request_bytes);
+        return false;
+      }
+    }
+    AdminReply reply = HandleAdminRequest(region_, method, uri);
+    return Send(EncodeResponse(reply, method != "HEAD"), deadline);
+  }
+
+  static std::string EncodeResponse(const AdminReply& reply, bool with_body) {
+    const std::string length = std::to_string(reply.body.size());
+    spindle_field_t fields[3] = {
+        {{"Content-Type", 12}, {reply.content_type.data(), static_cast<uint32_t>(reply.content_type.size())}},
+        {{"Content-Length", 14}, {length.data(), static_cast<uint32_t>(length.size())}},
+        {{"Allow", 5}, {reply.allow.data(), static_cast<uint32_t>(reply.allow.size())}}};
+    spindle_response_head_t rh{};
+    rh.status = static_cast<uint16_t>(reply.status);
+    rh.headers = fields;
+    rh.nheaders = reply.allow.empty() ? 2 : 3;
+    std::string out(SPINDLE_FRAME_HEADER_SIZE + spindle_response_head_size(&rh), '\0');
+    auto* start = reinterpret_cast<uint8_t*>(out.data());
+    uint8_t* end = spindle_response_head_encode(start, &rh);
+    out.resize(static_cast<size_t>(end - start));
+    uint8_t hdr[SPINDLE_FRAME_HEADER_SIZE];
+    for (size_t off = 0; with_body && off < reply.body.size(); off += kBodyChunk) {
+      size_t n = std::min(kBodyChunk, reply.body.size() - off);
+      spindle_frame_header_encode(hdr, SPINDLE_FRAME_RESPONSE_BODY, static_cast<uint32_t>(n));
+      out.append(reinterpret_cast<const char*>(hdr), sizeof hdr);
+      out.append(reply.body, off, n);
+    }
+    spindle_frame_header_encode(hdr, SPINDLE_FRAME_RESPONSE_END, 0);
+    out.append(reinterpret_cast<const char*>(hdr), sizeof hdr);
+    return out;
+  }
+
+  int fd_;
+  const MetricsRegion& region_;
+  const AdminOptions& options_;
+  spindle_limits_t limits_{};
+  std::string buf_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+void ServeAdminConnection(int fd, const MetricsRegion& region, const AdminOptions& options) {
+  AdminConnection(fd, region, options).Run();
+  forget_fd(fd);
+  ::close(fd);
+}
+
+}  // namespace spindle::observe

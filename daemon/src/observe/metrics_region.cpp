@@ -1,0 +1,235 @@
+// metrics_region.cpp: see metrics_region.hpp. Also the small helpers of
+// metrics_layout.hpp (status buckets, histogram recording).
+#include "observe/metrics_region.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <new>
+#include <thread>
+
+namespace spindle::observe {
+namespace {
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+
+size_t AlignUp(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+// A label field copy that never splits a UTF-8 sequence and always ends in NUL.
+void CopyField(char* dst, size_t cap, std::string_view src) {
+  size_t n = std::min(src.size(), cap - 1);
+  while (n > 0 && n < src.size() && (static_cast<unsigned char>(src[n]) & 0xC0) == 0x80) --n;
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+bool FieldEquals(const char* field, size_t cap, std::string_view s) {
+  size_t len = strnlen(field, cap);
+  if (s.size() >= cap) {
+    // Stored truncated: compare the stored prefix.
+    char tmp[kRoutePatternMax];
+    CopyField(tmp, std::min(cap, sizeof tmp), s);
+    return std::string_view(field, len) == std::string_view(tmp);
+  }
+  return std::string_view(field, len) == s;
+}
+
+int64_t UnixMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+size_t StatusBucket(int status) noexcept {
+  auto it = std::find(kStatusCodes.begin(), kStatusCodes.end(), status);
+  return it == kStatusCodes.end() ? kStatusOther : static_cast<size_t>(it - kStatusCodes.begin());
+}
+
+void SharedHistogram::Record(uint64_t us) noexcept {
+  auto it = std::lower_bound(kBucketBoundsUs.begin(), kBucketBoundsUs.end(), us);
+  buckets[it - kBucketBoundsUs.begin()].fetch_add(1, kRelaxed);
+  sum_us.fetch_add(us, kRelaxed);
+  count.fetch_add(1, kRelaxed);
+}
+
+std::unique_ptr<MetricsRegion> MetricsRegion::Create(const RegionOptions& options,
+                                                     std::string* err) {
+  if (options.max_workers < 1 || options.max_workers > 4096 || options.max_routes < 3 ||
+      options.max_routes > 65536) {
+    if (err) *err = "metrics region: max_workers must be 1..4096 and max_routes 3..65536";
+    return nullptr;
+  }
+  const size_t variable =
+      sizeof(std::atomic<uint64_t>) * options.max_routes * (kStatusBuckets + 1);
+  const size_t stride = AlignUp(sizeof(WorkerSlot) + variable, 64);
+  const size_t routes_offset = AlignUp(sizeof(RegionHeader), 64);
+  const size_t slots_offset =
+      AlignUp(routes_offset + sizeof(RouteEntry) * options.max_routes, 64);
+  const size_t total = AlignUp(slots_offset + stride * options.max_workers,
+                               static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+  void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    if (err) *err = std::string("metrics region: mmap of ") + std::to_string(total) +
+                    " bytes failed: " + std::strerror(errno);
+    return nullptr;
+  }
+  // Anonymous mappings are zero-filled, and a zeroed std::atomic of an
+  // integer type is that integer 0, so only the header needs writing.
+  auto* h = new (p) RegionHeader{};
+  h->magic = RegionHeader::kMagic;
+  h->max_workers = options.max_workers;
+  h->max_routes = options.max_routes;
+  h->slot_stride = stride;
+  h->routes_offset = routes_offset;
+  h->slots_offset = slots_offset;
+  h->total_size = total;
+  std::unique_ptr<MetricsRegion> region(new MetricsRegion(p, total));
+  region->RegisterRoute("", "(none)");
+  region->RegisterRoute("", "(other)");
+  return region;
+}
+
+MetricsRegion::MetricsRegion(void* base, size_t size)
+    : base_(static_cast<uint8_t*>(base)), size_(size),
+      header_(static_cast<RegionHeader*>(base)) {}
+
+MetricsRegion::~MetricsRegion() { munmap(base_, size_); }
+
+RouteEntry& MetricsRegion::Route(uint32_t index) const noexcept {
+  return reinterpret_cast<RouteEntry*>(base_ + header_->routes_offset)[index];
+}
+
+uint8_t* MetricsRegion::SlotBytes(unsigned worker) const noexcept {
+  return base_ + header_->slots_offset + header_->slot_stride * worker;
+}
+
+WorkerSlot& MetricsRegion::Slot(unsigned worker) noexcept {
+  return *reinterpret_cast<WorkerSlot*>(SlotBytes(worker));
+}
+
+const WorkerSlot& MetricsRegion::Slot(unsigned worker) const noexcept {
+  return *reinterpret_cast<const WorkerSlot*>(SlotBytes(worker));
+}
+
+std::atomic<uint64_t>& MetricsRegion::Requests(unsigned worker, uint32_t route,
+                                               size_t status_bucket) noexcept {
+  auto* arr = reinterpret_cast<std::atomic<uint64_t>*>(SlotBytes(worker) + sizeof(WorkerSlot));
+  return arr[static_cast<size_t>(route) * kStatusBuckets + status_bucket];
+}
+
+uint64_t MetricsRegion::RequestsValue(unsigned worker, uint32_t route,
+                                      size_t status_bucket) const noexcept {
+  return const_cast<MetricsRegion*>(this)->Requests(worker, route, status_bucket).load(kRelaxed);
+}
+
+std::atomic<uint64_t>& MetricsRegion::SlowByRoute(unsigned worker, uint32_t route) noexcept {
+  auto* arr = reinterpret_cast<std::atomic<uint64_t>*>(SlotBytes(worker) + sizeof(WorkerSlot));
+  return arr[static_cast<size_t>(header_->max_routes) * kStatusBuckets + route];
+}
+
+uint64_t MetricsRegion::SlowByRouteValue(unsigned worker, uint32_t route) const noexcept {
+  return const_cast<MetricsRegion*>(this)->SlowByRoute(worker, route).load(kRelaxed);
+}
+
+uint32_t MetricsRegion::RegisterRoute(std::string_view method, std::string_view pattern) noexcept {
+  for (uint32_t i = 0; i < header_->max_routes; ++i) {
+    RouteEntry& e = Route(i);
+    uint32_t state = e.state.load(std::memory_order_acquire);
+    if (state == RouteEntry::kFree) {
+      if (e.state.compare_exchange_strong(state, RouteEntry::kWriting,
+                                          std::memory_order_acq_rel)) {
+        CopyField(e.method, sizeof e.method, method);
+        CopyField(e.pattern, sizeof e.pattern, pattern);
+        e.state.store(RouteEntry::kReady, std::memory_order_release);
+        return i;
+      }
+      // Lost the race: `state` now holds the winner's state; fall through.
+    }
+    // Another process is writing this entry: it takes a few stores, so wait
+    // (bounded; a writer that died mid-write leaves the entry unusable).
+    for (int spins = 0; state == RouteEntry::kWriting && spins < 100000; ++spins) {
+      std::this_thread::yield();
+      state = e.state.load(std::memory_order_acquire);
+    }
+    if (state == RouteEntry::kReady && FieldEquals(e.method, sizeof e.method, method) &&
+        FieldEquals(e.pattern, sizeof e.pattern, pattern)) {
+      return i;
+    }
+  }
+  return kRouteOverflow;
+}
+
+uint32_t MetricsRegion::FindRoute(std::string_view name) const noexcept {
+  for (uint32_t i = 2; i < header_->max_routes; ++i) {
+    const RouteEntry& e = Route(i);
+    uint32_t state = e.state.load(std::memory_order_acquire);
+    if (state == RouteEntry::kFree) break;
+    if (state != RouteEntry::kReady) continue;
+    std::string_view m(e.method, strnlen(e.method, sizeof e.method));
+    std::string_view p(e.pattern, strnlen(e.pattern, sizeof e.pattern));
+    if (name == p) return i;
+    if (name.size() == m.size() + 1 + p.size() && name.substr(0, m.size()) == m &&
+        name[m.size()] == ' ' && name.substr(m.size() + 1) == p) {
+      return i;
+    }
+  }
+  return kRouteNone;
+}
+
+uint32_t MetricsRegion::route_count() const noexcept {
+  uint32_t i = 0;
+  while (i < header_->max_routes &&
+         Route(i).state.load(std::memory_order_acquire) != RouteEntry::kFree) {
+    ++i;
+  }
+  return i;
+}
+
+std::string_view MetricsRegion::RouteMethod(uint32_t index) const noexcept {
+  if (index >= header_->max_routes) return {};
+  const RouteEntry& e = Route(index);
+  if (e.state.load(std::memory_order_acquire) != RouteEntry::kReady) return {};
+  return {e.method, strnlen(e.method, sizeof e.method)};
+}
+
+std::string_view MetricsRegion::RoutePattern(uint32_t index) const noexcept {
+  if (index >= header_->max_routes) return {};
+  const RouteEntry& e = Route(index);
+  if (e.state.load(std::memory_order_acquire) != RouteEntry::kReady) return {};
+  return {e.pattern, strnlen(e.pattern, sizeof e.pattern)};
+}
+
+std::string MetricsRegion::RouteLabel(uint32_t index) const {
+  std::string_view m = RouteMethod(index);
+  std::string_view p = RoutePattern(index);
+  if (m.empty()) return std::string(p.empty() ? "(other)" : p);
+  std::string s(m);
+  s += ' ';
+  s += p;
+  return s;
+}
+
+void MetricsRegion::AttachWorker(unsigned worker) noexcept {
+  WorkerSlot& s = Slot(worker);
+  for (size_t i = 0; i < kRedisCounterCount; ++i) {
+    s.redis_base[i].fetch_add(s.redis_current[i].exchange(0, kRelaxed), kRelaxed);
+  }
+  s.connections_open.store(0, kRelaxed);
+  s.inflight.store(0, kRelaxed);
+  s.queue_depth.store(0, kRelaxed);
+  s.fibers_alive.store(0, kRelaxed);
+  s.stack_bytes.store(0, kRelaxed);
+  s.offload_queue.store(0, kRelaxed);
+  s.redis_connections_open.store(0, kRelaxed);
+  for (InflightEntry& e : s.inflight_table) e.route_plus_one.store(0, kRelaxed);
+  s.attached_unix_ms.store(UnixMillis(), kRelaxed);
+  s.starts.fetch_add(1, kRelaxed);
+  s.pid.store(getpid(), std::memory_order_release);
+}
+
+}  // namespace spindle::observe

@@ -1,0 +1,103 @@
+// recorder.cpp: see recorder.hpp.
+#include "observe/recorder.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+
+namespace spindle::observe {
+namespace {
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t UnixMillis() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t NonNegativeUs(std::chrono::microseconds d) {
+  return d.count() < 0 ? 0 : static_cast<uint64_t>(d.count());
+}
+
+}  // namespace
+
+RequestToken Recorder::OnRequestStart(uint32_t route) noexcept {
+  WorkerSlot& s = region_.Slot(worker_);
+  s.inflight.fetch_add(1, kRelaxed);
+  const uint32_t tag = std::min(route, region_.max_routes() - 1) + 1;
+  for (size_t i = 0; i < kInflightEntries; ++i) {
+    InflightEntry& e = s.inflight_table[i];
+    uint32_t expected = 0;
+    if (e.route_plus_one.load(kRelaxed) != 0) continue;
+    // The start time is written before the entry is published, so a reader
+    // that sees the route also sees a sensible start.
+    if (e.route_plus_one.compare_exchange_strong(expected, UINT32_MAX, std::memory_order_acquire)) {
+      e.start_ns.store(MonotonicNs(), kRelaxed);
+      e.route_plus_one.store(tag, std::memory_order_release);
+      return RequestToken{static_cast<int32_t>(i)};
+    }
+  }
+  return RequestToken{};
+}
+
+void Recorder::OnRequestEnd(RequestToken token, const RequestEnd& end) noexcept {
+  WorkerSlot& s = region_.Slot(worker_);
+  if (token.entry >= 0 && static_cast<size_t>(token.entry) < kInflightEntries) {
+    s.inflight_table[token.entry].route_plus_one.store(0, std::memory_order_release);
+  }
+  s.inflight.fetch_sub(1, kRelaxed);
+  const uint32_t route = std::min(end.route, region_.max_routes() - 1);
+  region_.Requests(worker_, route, StatusBucket(end.status)).fetch_add(1, kRelaxed);
+  s.response_bytes.fetch_add(end.bytes, kRelaxed);
+  s.latency.Record(NonNegativeUs(end.duration));
+  s.queue_wait.Record(NonNegativeUs(end.queue_wait));
+}
+
+void Recorder::OnAccept() noexcept {
+  WorkerSlot& s = region_.Slot(worker_);
+  s.connections_accepted.fetch_add(1, kRelaxed);
+  s.connections_open.fetch_add(1, kRelaxed);
+}
+
+void Recorder::OnConnectionClosed() noexcept {
+  region_.Slot(worker_).connections_open.fetch_sub(1, kRelaxed);
+}
+
+void Recorder::UpdateGauges(const GaugeSample& sample) noexcept {
+  WorkerSlot& s = region_.Slot(worker_);
+  s.fibers_alive.store(sample.fibers_alive, kRelaxed);
+  s.stack_bytes.store(sample.stack_bytes, kRelaxed);
+  s.queue_depth.store(sample.queue_depth, kRelaxed);
+  s.offload_queue.store(sample.offload_queue, kRelaxed);
+}
+
+void Recorder::OnSlowSlice(std::string_view name, std::chrono::milliseconds ran) noexcept {
+  WorkerSlot& s = region_.Slot(worker_);
+  const uint32_t route = region_.FindRoute(name);
+  const uint64_t ms = ran.count() < 0 ? 0 : static_cast<uint64_t>(ran.count());
+  region_.SlowByRoute(worker_, route).fetch_add(1, kRelaxed);
+  s.slow_slice_ms.fetch_add(ms, kRelaxed);
+  s.last_slow_route.store(route, kRelaxed);
+  s.last_slow_ms.store(ms, kRelaxed);
+  s.last_slow_unix_ms.store(UnixMillis(), kRelaxed);
+  s.slow_slices.fetch_add(1, kRelaxed);
+}
+
+void Recorder::UpdateRedis(const RedisCounters& c) noexcept {
+  WorkerSlot& s = region_.Slot(worker_);
+  s.redis_current[kRedisCommands].store(c.commands, kRelaxed);
+  s.redis_current[kRedisErrors].store(c.errors, kRelaxed);
+  s.redis_current[kRedisTimeouts].store(c.timeouts, kRelaxed);
+  s.redis_current[kRedisReconnects].store(c.reconnects, kRelaxed);
+  s.redis_current[kRedisPoolWaits].store(c.pool_waits, kRelaxed);
+  s.redis_connections_open.store(c.connections_open, kRelaxed);
+}
+
+}  // namespace spindle::observe

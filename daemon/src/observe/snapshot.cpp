@@ -1,0 +1,161 @@
+// snapshot.cpp: see snapshot.hpp.
+#include "observe/snapshot.hpp"
+
+#include <signal.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace spindle::observe {
+namespace {
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+
+HistogramSnapshot Copy(const SharedHistogram& h) {
+  HistogramSnapshot s;
+  for (size_t i = 0; i < kBucketSlots; ++i) s.buckets[i] = h.buckets[i].load(kRelaxed);
+  s.sum_us = h.sum_us.load(kRelaxed);
+  return s;
+}
+
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t UnixMillis() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool PidAlive(int64_t pid) {
+  if (pid <= 0) return false;
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+void SortOldestFirst(std::vector<InflightSnapshot>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const InflightSnapshot& a, const InflightSnapshot& b) {
+    return a.age_seconds > b.age_seconds;
+  });
+}
+
+WorkerSnapshot CopySlot(const MetricsRegion& region, unsigned index, uint32_t routes,
+                        int64_t now_ns) {
+  const WorkerSlot& s = region.Slot(index);
+  WorkerSnapshot w;
+  w.index = index;
+  w.pid = s.pid.load(std::memory_order_acquire);
+  w.alive = PidAlive(w.pid);
+  w.starts = s.starts.load(kRelaxed);
+  w.attached_unix_ms = s.attached_unix_ms.load(kRelaxed);
+  w.connections_accepted = s.connections_accepted.load(kRelaxed);
+  w.response_bytes = s.response_bytes.load(kRelaxed);
+  w.slow_slices = s.slow_slices.load(kRelaxed);
+  w.slow_slice_ms = s.slow_slice_ms.load(kRelaxed);
+  w.last_slow_route = s.last_slow_route.load(kRelaxed);
+  w.last_slow_ms = s.last_slow_ms.load(kRelaxed);
+  w.last_slow_unix_ms = s.last_slow_unix_ms.load(kRelaxed);
+  w.connections_open = s.connections_open.load(kRelaxed);
+  w.inflight = s.inflight.load(kRelaxed);
+  w.queue_depth = s.queue_depth.load(kRelaxed);
+  w.fibers_alive = s.fibers_alive.load(kRelaxed);
+  w.stack_bytes = s.stack_bytes.load(kRelaxed);
+  w.offload_queue = s.offload_queue.load(kRelaxed);
+  w.redis_connections_open = s.redis_connections_open.load(kRelaxed);
+  for (size_t i = 0; i < kRedisCounterCount; ++i) {
+    w.redis[i] = s.redis_base[i].load(kRelaxed) + s.redis_current[i].load(kRelaxed);
+  }
+  w.latency = Copy(s.latency);
+  w.queue_wait = Copy(s.queue_wait);
+  w.requests.resize(static_cast<size_t>(routes) * kStatusBuckets);
+  w.slow_by_route.resize(routes);
+  for (uint32_t r = 0; r < routes; ++r) {
+    for (size_t b = 0; b < kStatusBuckets; ++b) {
+      w.requests[r * kStatusBuckets + b] = region.RequestsValue(index, r, b);
+    }
+    w.slow_by_route[r] = region.SlowByRouteValue(index, r);
+  }
+  for (const InflightEntry& e : s.inflight_table) {
+    uint32_t tag = e.route_plus_one.load(std::memory_order_acquire);
+    if (tag == 0 || tag == UINT32_MAX) continue;
+    int64_t start = e.start_ns.load(kRelaxed);
+    double age = start > 0 && now_ns > start ? (now_ns - start) / 1e9 : 0.0;
+    w.inflight_requests.push_back({tag - 1, age});
+  }
+  SortOldestFirst(w.inflight_requests);
+  return w;
+}
+
+}  // namespace
+
+uint64_t HistogramSnapshot::Count() const noexcept {
+  uint64_t n = 0;
+  for (uint64_t b : buckets) n += b;
+  return n;
+}
+
+void HistogramSnapshot::Add(const HistogramSnapshot& o) noexcept {
+  for (size_t i = 0; i < kBucketSlots; ++i) buckets[i] += o.buckets[i];
+  sum_us += o.sum_us;
+}
+
+RegionSnapshot TakeSnapshot(const MetricsRegion& region) {
+  RegionSnapshot snap;
+  snap.taken_unix_ms = UnixMillis();
+  const uint32_t routes = region.route_count();
+  snap.routes.reserve(routes);
+  for (uint32_t r = 0; r < routes; ++r) {
+    snap.routes.push_back({std::string(region.RouteMethod(r)), std::string(region.RoutePattern(r))});
+    if (snap.routes.back().pattern.empty()) snap.routes.back().pattern = "(other)";
+  }
+  const int64_t now_ns = MonotonicNs();
+  for (unsigned i = 0; i < region.max_workers(); ++i) {
+    if (region.Slot(i).pid.load(std::memory_order_acquire) == 0) continue;
+    snap.workers.push_back(CopySlot(region, i, routes, now_ns));
+  }
+  return snap;
+}
+
+WorkerSnapshot RegionSnapshot::Total() const {
+  WorkerSnapshot t;
+  t.requests.assign(routes.size() * kStatusBuckets, 0);
+  t.slow_by_route.assign(routes.size(), 0);
+  for (const WorkerSnapshot& w : workers) {
+    t.alive = t.alive || w.alive;
+    t.starts += w.starts;
+    t.connections_accepted += w.connections_accepted;
+    t.response_bytes += w.response_bytes;
+    t.slow_slices += w.slow_slices;
+    t.slow_slice_ms += w.slow_slice_ms;
+    if (w.last_slow_unix_ms > t.last_slow_unix_ms) {
+      t.last_slow_unix_ms = w.last_slow_unix_ms;
+      t.last_slow_route = w.last_slow_route;
+      t.last_slow_ms = w.last_slow_ms;
+    }
+    t.connections_open += w.connections_open;
+    t.inflight += w.inflight;
+    t.queue_depth += w.queue_depth;
+    t.fibers_alive += w.fibers_alive;
+    t.stack_bytes += w.stack_bytes;
+    t.offload_queue += w.offload_queue;
+    t.redis_connections_open += w.redis_connections_open;
+    for (size_t i = 0; i < kRedisCounterCount; ++i) t.redis[i] += w.redis[i];
+    t.latency.Add(w.latency);
+    t.queue_wait.Add(w.queue_wait);
+    for (size_t i = 0; i < t.requests.size() && i < w.requests.size(); ++i) {
+      t.requests[i] += w.requests[i];
+    }
+    for (size_t i = 0; i < t.slow_by_route.size() && i < w.slow_by_route.size(); ++i) {
+      t.slow_by_route[i] += w.slow_by_route[i];
+    }
+    t.inflight_requests.insert(t.inflight_requests.end(), w.inflight_requests.begin(),
+                               w.inflight_requests.end());
+  }
+  SortOldestFirst(t.inflight_requests);
+  return t;
+}
+
+}  // namespace spindle::observe
