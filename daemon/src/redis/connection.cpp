@@ -3,6 +3,8 @@
 
 #include <sys/socket.h>
 
+#include <exception>
+
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -41,7 +43,15 @@ Connection::~Connection() {
   if (ac_ != nullptr) {
     redisAsyncFree(ac_);
   }
-  if (writer_.joinable()) writer_.join();
+  if (writer_.joinable()) {
+    // While a destroyed scheduler unwinds its parked fibers we must not
+    // suspend; the writer is being unwound too.
+    if (std::uncaught_exceptions() > 0) {
+      writer_.detach();
+    } else {
+      writer_.join();
+    }
+  }
 }
 
 Connection* Connection::FromContext(const redisAsyncContext* ac) noexcept {

@@ -42,7 +42,7 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
       slot.ever_ready = true;
       attempt = 0;
       lost_logged = false;
-      failures_in_a_row_ = 0;
+      outage_logged_ = false;
       slot.state = State::kReady;
       room_.NotifyAll();
       conn.Run();  // until the connection dies
@@ -55,10 +55,12 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
       ++shared_.stats.connect_failures;
       last_error_ = conn.error();
       last_auth_failed_ = conn.auth_failed();
-      if (!lost_logged) {
+      // One line per outage for the whole pool, not one per slot and try.
+      if (!outage_logged_) {
         spdlog::error("redis connect to '{}' failed: {}", shared_.address, conn.error());
-        lost_logged = true;
+        outage_logged_ = true;
       }
+      lost_logged = true;
       ++attempt;
     }
     slot.conn = nullptr;

@@ -60,7 +60,7 @@ class Pool {
   spindle::impl::WaitList wake_;   // slot fibers backing off (woken by Close)
   std::string last_error_ = "not connected yet";
   bool last_auth_failed_ = false;
-  int failures_in_a_row_ = 0;
+  bool outage_logged_ = false;  // a connect failure was logged since the last success
   std::mt19937 rng_;
 };
 
