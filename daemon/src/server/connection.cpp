@@ -295,7 +295,7 @@ void Connection::StartHandler(const Router::Route* route, int builtin_status,
   route_ = route;
   builtin_status_ = builtin_status;
   allow_ = std::move(allow);
-  out_.Reset();
+  out_.BeginResponse();
   response_.Reset(&out_);
   response_started_ = false;
   cancelled_ = false;
@@ -348,7 +348,7 @@ void Connection::RunRoute() {
   std::string message;
   try {
     route_->handler(request_, response_);
-    if (!response_.finished()) response_.finish();
+    if (!response_.finished() && !this_fiber::is_cancelled()) response_.finish();
   } catch (const boost::context::detail::forced_unwind&) {
     throw;  // the engine is unwinding this fiber's stack
   } catch (const ClientGone&) {
@@ -364,7 +364,7 @@ void Connection::RunRoute() {
     failure = Failure::kError;
     message = "unknown exception";
   }
-  response_started_ = response_.head_sent();
+  response_started_ = out_.wrote_any() || out_.broken();
   // Replies are written outside the catch blocks: a write may suspend, and a
   // fiber must not switch while it holds a caught exception.
   if (failure == Failure::kError) {
@@ -385,7 +385,6 @@ void Connection::SendBuiltin(int status, std::string_view text) {
   if (this_fiber::is_cancelled() || out_.broken()) return;
   response_.Reset(&out_);
   out_.Reset();
-  response_started_ = true;
   try {
     if (status == 405 && !allow_.empty()) response_.set_header("Allow", allow_);
     if (status == 503) {
@@ -398,6 +397,7 @@ void Connection::SendBuiltin(int status, std::string_view text) {
     response_.send(status, "text/plain; charset=utf-8", body);
   } catch (const ClientGone&) {
   }
+  response_started_ = out_.wrote_any() || out_.broken();
 }
 
 void Connection::SendAbort(std::string_view reason) {

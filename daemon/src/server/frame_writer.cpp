@@ -90,6 +90,7 @@ bool FrameWriter::WriteWithTail(std::string_view tail) {
   if (n == 0) return true;
   IoResult r = writev_all(fd_, iov, n, WriteDeadline());
   buf_.clear();
+  if (r.n > 0) wrote_any_ = true;
   if (r.err != 0) {
     broken_ = true;
     return false;

@@ -38,7 +38,13 @@ class FrameWriter {
   [[nodiscard]] bool Flush();
 
   bool broken() const { return broken_; }
+  // True once any byte of the current response reached the socket.
+  bool wrote_any() const { return wrote_any_; }
   void Reset() { buf_.clear(); }
+  void BeginResponse() {
+    buf_.clear();
+    wrote_any_ = false;
+  }
 
  private:
   char* Grow(size_t n);
@@ -50,6 +56,7 @@ class FrameWriter {
   std::chrono::milliseconds write_timeout_;
   std::string buf_;
   bool broken_ = false;
+  bool wrote_any_ = false;
 };
 
 }  // namespace spindle::server

@@ -66,7 +66,7 @@ class Master {
     for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD}) sigaddset(&set, s);
     sigprocmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
-    return signalfd(-1, &set, SFD_CLOEXEC);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   }
 
   void Spawn(unsigned i) {
