@@ -50,6 +50,7 @@ class FiberContext {
   bool cancelled = false;
   bool unwinding = false;     // being destroyed by ~Scheduler: never park
   bool is_dispatcher = false;
+  bool started = false;       // its function has been entered
   int refs = 0;               // the scheduler while alive + a Fiber handle
 
   // Stack bounds (for sanitizer annotations and diagnostics).

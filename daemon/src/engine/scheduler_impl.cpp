@@ -90,6 +90,7 @@ FiberContext* SchedulerImpl::Spawn(std::function<void()> fn, std::string name) {
   fc->refs = 2;
   fc->cancelled = false;
   fc->unwinding = false;
+  fc->started = false;
   fc->wake_status = WaitStatus::kOk;
   LinkAll(fc);
   alive_.store(alive_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -142,6 +143,7 @@ void SchedulerImpl::UnlinkAll(FiberContext* fc) noexcept {
 
 boost::context::fiber SchedulerImpl::FiberMain(FiberContext* fc, boost::context::fiber&& caller) {
   AfterSwitch(std::move(caller), fc);
+  fc->started = true;
   RunBody(fc);
   return Finish(fc);
 }
@@ -150,7 +152,14 @@ void SchedulerImpl::RunBody(FiberContext* fc) {
   try {
     fc->fn();
   } catch (const boost::context::detail::forced_unwind&) {
-    throw;  // the scheduler is destroying this fiber: let Boost unwind it
+    // The scheduler is destroying this fiber: let Boost finish unwinding it.
+#if defined(__SANITIZE_ADDRESS__)
+    // Complete the destroyer's switch into this stack and announce the
+    // final switch back (DestroyFiber finishes it).
+    __sanitizer_finish_switch_fiber(fc->asan_fake_stack, nullptr, nullptr);
+    __sanitizer_start_switch_fiber(nullptr, dispatcher_.stack_lo, dispatcher_.stack_size);
+#endif
+    throw;
   } catch (const std::exception& e) {
     spdlog::error("fiber '{}' ended by an exception: {}", fc->name, e.what());
   } catch (...) {
@@ -292,15 +301,20 @@ void SchedulerImpl::DestroyFiber(FiberContext* fc) {
   fc->state = FiberContext::State::kRunning;
   running_ = fc;
   prev_ = &dispatcher_;
-  {
 #if defined(__SANITIZE_ADDRESS__)
+  // A started fiber completes these annotations in RunBody; one that never
+  // ran only executes Boost's entry stub, which ASan need not know about.
+  const bool annotate = fc->started;
+  if (annotate) {
     __sanitizer_start_switch_fiber(&dispatcher_.asan_fake_stack, fc->stack_lo, fc->stack_size);
+  }
 #endif
+  {
     // Resumes the fiber with forced_unwind (RAII runs), then frees its stack.
     boost::context::fiber doomed = std::move(fc->cont);
   }
 #if defined(__SANITIZE_ADDRESS__)
-  __sanitizer_finish_switch_fiber(dispatcher_.asan_fake_stack, nullptr, nullptr);
+  if (annotate) __sanitizer_finish_switch_fiber(dispatcher_.asan_fake_stack, nullptr, nullptr);
 #endif
   running_ = &dispatcher_;
   fc->state = FiberContext::State::kDone;
