@@ -34,6 +34,11 @@ typedef struct {
 
 
 typedef struct {
+    ngx_array_t                caches;  /* ngx_http_file_cache_t * */
+} ngx_http_spindle_main_conf_t;
+
+
+typedef struct {
     ngx_http_upstream_conf_t   upstream;
 
     ngx_http_spindle_params_t  params;
@@ -41,6 +46,10 @@ typedef struct {
 
     ngx_array_t               *spindle_lengths;
     ngx_array_t               *spindle_values;
+
+#if (NGX_HTTP_CACHE)
+    ngx_http_complex_value_t   cache_key;
+#endif
 } ngx_http_spindle_loc_conf_t;
 
 

@@ -26,6 +26,10 @@ static ngx_chain_t *ngx_http_spindle_frame_header_buf(ngx_http_request_t *r,
 static ngx_int_t ngx_http_spindle_split_buf(ngx_http_request_t *r,
     ngx_http_spindle_ctx_t *ctx, ngx_buf_t *b, ngx_chain_t ***ll);
 static void ngx_http_spindle_sync_split(ngx_chain_t *cl);
+#if (NGX_HTTP_CACHE)
+static ngx_uint_t ngx_http_spindle_skip_cached(ngx_http_request_t *r,
+    ngx_table_elt_t *h);
+#endif
 
 
 u_char  ngx_http_spindle_raw_tag;             /* head and end buffers */
@@ -157,6 +161,12 @@ ngx_http_spindle_create_request(ngx_http_request_t *r)
                 header = part->elts;
                 i = 0;
             }
+
+#if (NGX_HTTP_CACHE)
+            if (ngx_http_spindle_skip_cached(r, &header[i])) {
+                continue;
+            }
+#endif
 
             payload += 8 + header[i].key.len + header[i].value.len;
             nheaders++;
@@ -318,6 +328,12 @@ ngx_http_spindle_create_request(ngx_http_request_t *r)
                 header = part->elts;
                 i = 0;
             }
+
+#if (NGX_HTTP_CACHE)
+            if (ngx_http_spindle_skip_cached(r, &header[i])) {
+                continue;
+            }
+#endif
 
             p = spindle_put_str(p, header[i].key.data,
                                 (uint32_t) header[i].key.len);
@@ -667,3 +683,45 @@ ngx_http_spindle_sync_split(ngx_chain_t *cl)
         b->shadow = NULL;
     }
 }
+
+
+#if (NGX_HTTP_CACHE)
+
+/*
+ * A response fetched for the cache must be the full, unconditional one:
+ * nginx answers conditional and range requests from the cache itself (the
+ * uwsgi module blanks the same headers in its cache params).
+ */
+
+static ngx_uint_t
+ngx_http_spindle_skip_cached(ngx_http_request_t *r, ngx_table_elt_t *h)
+{
+    ngx_uint_t  i;
+
+    static ngx_str_t  conditional[] = {
+        ngx_string("if-modified-since"),
+        ngx_string("if-unmodified-since"),
+        ngx_string("if-none-match"),
+        ngx_string("if-match"),
+        ngx_string("range"),
+        ngx_string("if-range"),
+        ngx_null_string
+    };
+
+    if (!r->upstream->cacheable) {
+        return 0;
+    }
+
+    for (i = 0; conditional[i].len; i++) {
+        if (h->key.len == conditional[i].len
+            && ngx_strncasecmp(h->key.data, conditional[i].data,
+                               conditional[i].len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+#endif

@@ -14,6 +14,8 @@
  * after it, so only a cleanly finished connection goes back to
  * `upstream { keepalive N; }`. Malformed input is logged as "upstream sent
  * invalid ..." and fails the request (502 while no header has been sent).
+ * A cache hit replays the stored head through process_header; the stored
+ * body is the unwrapped one (what the pipe filter produced).
  *
  * Worker event loop only.
  */
@@ -124,6 +126,7 @@ ngx_http_spindle_process_header(ngx_http_request_t *r)
     n = b->last - b->pos;
 
     if (n == SPINDLE_FRAME_HEADER_SIZE
+        && !r->cached
         && spindle_frame_header_decode(b->pos, n, NULL, &fh) == SPINDLE_OK
         && fh.type == SPINDLE_FRAME_RESPONSE_END)
     {

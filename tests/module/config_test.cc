@@ -23,6 +23,7 @@ TEST(ModuleConfig, AcceptsEveryDirective) {
     upstream app { server unix:/tmp/nonexistent-spindle.sock; keepalive 16; }
     spindle_connect_timeout 5s;
     spindle_param SERVER_NAME $server_name;
+    spindle_cache_path ${PREFIX}/cache levels=1:2 keys_zone=spindle_cache:1m;
   )";
   const std::string server = R"(
     spindle_read_timeout 30s;
@@ -53,7 +54,22 @@ TEST(ModuleConfig, AcceptsEveryDirective) {
       spindle_ignore_client_abort off;
       spindle_bind 127.0.0.1;
       spindle_socket_keepalive on;
+      spindle_cache spindle_cache;
+      spindle_cache_key $scheme$host$request_uri;
+      spindle_cache_valid 200 302 10m;
+      spindle_cache_valid 404 1m;
+      spindle_cache_bypass $cookie_nocache $arg_nocache;
+      spindle_no_cache $http_pragma;
+      spindle_cache_min_uses 2;
+      spindle_cache_max_range_offset 1m;
+      spindle_cache_use_stale error timeout updating http_503;
+      spindle_cache_methods GET HEAD POST;
+      spindle_cache_lock on;
+      spindle_cache_lock_timeout 2s;
+      spindle_cache_lock_age 3s;
+      spindle_cache_background_update on;
     }
+    location /nocache/ { spindle_pass app; spindle_cache off; }
     location /tcp/ { spindle_pass 127.0.0.1:9; }
     location /unix/ { spindle_pass unix:/run/spindle/spindle.sock; }
     location /var/ { spindle_pass unix:/run/spindle/$arg_app.sock; }
@@ -112,6 +128,11 @@ TEST(ModuleConfig, RejectsBadConfigsWithClearMessages) {
       {"param with an unknown variable",
        "location / { spindle_pass unix:/a.sock; spindle_param NAME $no_such_variable; }", "",
        "unknown \"no_such_variable\" variable"},
+      {"unknown cache zone", "location / { spindle_pass unix:/a.sock; spindle_cache nosuchzone; "
+       "spindle_cache_key $uri; }", "", "\"spindle_cache\" zone \"nosuchzone\" is unknown"},
+      {"cache without a key", "location / { spindle_pass unix:/a.sock; spindle_cache z; }",
+       "spindle_cache_path ${PREFIX}/c keys_zone=z:1m;",
+       "no \"spindle_cache_key\" for \"spindle_cache\""},
       {"bad ignore_headers", "location / { spindle_pass unix:/a.sock; spindle_ignore_headers X-Foo; }",
        "", "invalid value \"X-Foo\""},
   };
