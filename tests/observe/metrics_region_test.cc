@@ -136,7 +136,7 @@ TEST(MetricsRegion, TwoForkedWorkersSumExactly) {
   EXPECT_EQ(t.RequestCount(kRouteNone, StatusBucket(404)), 350u);
   EXPECT_EQ(t.latency.Count(), 1400u);
   EXPECT_EQ(t.latency.buckets[0], 350u);                        // le 0.001
-  EXPECT_EQ(t.latency.buckets[2], 350u);                        // le 0.005 (2 ms)
+  EXPECT_EQ(t.latency.buckets[1], 350u);                        // le 0.0025 (2 ms)
   EXPECT_EQ(t.latency.buckets[5], 350u);                        // le 0.05 (30 ms)
   EXPECT_EQ(t.latency.buckets[kBucketSlots - 1], 350u);         // +Inf (20 s)
   EXPECT_EQ(t.queue_wait.buckets[4], 350u);                     // le 0.025 (20 ms)

@@ -39,7 +39,7 @@ void AppendTimestamp(std::string& out, spdlog::log_clock::time_point tp) {
   time_t secs = static_cast<time_t>(ms / 1000);
   tm utc;
   gmtime_r(&secs, &utc);
-  char buf[40];
+  char buf[96];  // room for any int the compiler imagines
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<int>(ms % 1000));
