@@ -1,8 +1,6 @@
 // Connection: the hiredis adapter and its two fibers (see connection.hpp).
 #include "redis/connection.hpp"
 
-#include <sys/socket.h>
-
 #include <exception>
 
 #include <hiredis/async.h>
@@ -165,6 +163,10 @@ bool Connection::Open(Deadline deadline) {
     waited_ = true;
     const IoWait w = wait_fd(fd_, kReadable, deadline);
     if (dead_) break;
+    if (discarding_) {
+      FailOpen(error_);
+      return false;
+    }
     if (w.status != WaitStatus::kOk) {
       FailOpen(w.status == WaitStatus::kTimeout
                    ? "connect timed out after " +
@@ -220,8 +222,9 @@ void Connection::Run() {
     waited_ = true;
     const IoWait w = wait_fd(fd_, kReadable, Deadline::never());
     if (dead_) break;
-    if (w.status == WaitStatus::kCancelled) {
-      // Only if someone cancels the slot fiber: tear down here.
+    if (discarding_ || w.status == WaitStatus::kCancelled) {
+      // Tear down here, outside any hiredis callback, so hiredis frees at
+      // once: pending callbacks get NULL replies, the cleanup hook runs.
       if (error_.empty()) error_ = "reader cancelled";
       redisAsyncFree(ac_);
       break;
@@ -232,14 +235,14 @@ void Connection::Run() {
 }
 
 void Connection::WriterLoop() {
-  while (!dead_) {
+  while (!dead_ && !discarding_) {
     if (!want_write_) {
       flush_.reset();
       if (flush_.wait() != WaitStatus::kOk) break;
       continue;
     }
     redisAsyncHandleWrite(ac_);  // may connect; may free the context
-    if (dead_) break;
+    if (dead_ || discarding_) break;
     if (want_write_) {
       // Socket full (or connect in progress): wait for room. Woken early by
       // forget_fd when the reader tears the connection down.
@@ -262,9 +265,12 @@ void Connection::Discard(const std::string& reason) {
   discarding_ = true;
   error_ = reason;
   ready_ = false;
-  // The reader wakes on EOF/HUP; hiredis then frees the context in
-  // HandleRead, failing every pending callback with a NULL reply.
-  ::shutdown(fd_, SHUT_RDWR);
+  // Wake both fibers (forget_fd wakes whoever waits on the fd; the Event
+  // wakes an idle writer). The writer just ends; the reader frees the
+  // context, failing every pending callback with a NULL reply. This also
+  // works while a TCP connect is still in progress.
+  forget_fd(fd_);
+  flush_.set();
   spdlog::debug("redis {} connection to '{}' discarded: {}", role_, shared_.address, reason);
 }
 

@@ -14,8 +14,8 @@
 // an I/O error, inside HandleRead/HandleWrite (reply callbacks get NULL
 // first); our cleanup hook marks the connection dead and calls forget_fd,
 // which wakes the other fiber, so neither touches the freed context again.
-// Discard() shuts the socket down: the reader then sees EOF and hiredis
-// tears the context down in the reader's own HandleRead.
+// Discard() marks the connection and wakes both fibers: the writer ends, the
+// reader frees the context itself (outside any callback).
 //
 // Fiber contract: all methods run on the client's scheduler; Open/Run may
 // suspend; Send/Discard never suspend.
