@@ -131,6 +131,6 @@ class Template {
 };
 
 // HTML-escapes & < > " ' into `sink` (what {{name}} does).
-void WriteEscaped(Sink& sink, std::string_view text);
+void write_escaped(Sink& sink, std::string_view text);
 
 }  // namespace spindle

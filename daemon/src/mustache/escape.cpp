@@ -29,7 +29,7 @@ constexpr std::array<uint8_t, 256> kTable = MakeTable();
 
 }  // namespace
 
-void WriteEscaped(Sink& sink, std::string_view text) {
+void write_escaped(Sink& sink, std::string_view text) {
   const char* p = text.data();
   const char* end = p + text.size();
   // Common case: nothing to escape, one write straight from the value.

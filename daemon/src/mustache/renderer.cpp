@@ -73,7 +73,7 @@ void Renderer::Write(const json& v, bool escape) {
     case json::value_t::string: {
       const std::string& s = v.get_ref<const std::string&>();
       if (escape) {
-        WriteEscaped(sink_, s);
+        write_escaped(sink_, s);
       } else {
         sink_.write(s);
       }
@@ -103,7 +103,7 @@ void Renderer::Write(const json& v, bool escape) {
     default: {
       std::string s = v.dump();
       if (escape) {
-        WriteEscaped(sink_, s);
+        write_escaped(sink_, s);
       } else {
         sink_.write(s);
       }
@@ -332,7 +332,7 @@ void Renderer::Lambda(const Compiled& t, const Op& op, const json& v, std::strin
     inner.depth_ = depth_;
     inner.Run(*compiled, 0, n, {}, ov);
     if (op.kind == OpKind::kEscaped) {
-      WriteEscaped(sink_, buf.str());
+      write_escaped(sink_, buf.str());
     } else {
       sink_.write(buf.str());
     }
