@@ -13,6 +13,7 @@
 #pragma once
 
 #include <spindle/fiber.hpp>
+#include <spindle/io.hpp>
 #include <spindle/request.hpp>
 #include <spindle/response.hpp>
 #include <spindle/router.hpp>
@@ -54,6 +55,7 @@ class Connection {
   enum class ReadStatus { kFrame, kClosed, kTimeout, kCancelled, kMalformed, kError };
 
   ReadStatus ReadFrame(spindle_frame_header_t& hdr, const uint8_t** payload);
+  IoResult ReadMore();
   void Consume();
   bool OnFrame(const spindle_frame_header_t& hdr, const uint8_t* payload);
   bool OnRequestHead(const uint8_t* payload, uint32_t len);
@@ -94,6 +96,7 @@ class Connection {
   bool response_started_ = false; // the current handler wrote something
   bool close_after_ = false;      // close once the handler is done
   bool cancelled_ = false;        // the current handler was cancelled
+  bool idle_after_end_ = false;   // nothing more is expected from nginx now
   Clock::time_point request_start_{};
   Clock::time_point last_activity_{};
   uint64_t requests_ = 0;
