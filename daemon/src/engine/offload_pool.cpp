@@ -3,9 +3,16 @@
 
 #include <pthread.h>
 
+#include <chrono>
+
+#include "engine/cpu_relax.hpp"
 #include "engine/scheduler_impl.hpp"
 
 namespace spindle::impl {
+
+namespace {
+constexpr auto kSpinAfterJob = std::chrono::microseconds(50);
+}  // namespace
 
 OffloadPool::OffloadPool(size_t threads) {
   if (threads == 0) threads = 1;
@@ -30,7 +37,8 @@ void OffloadPool::Submit(const Job& job) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.push_back(job);
-    wake = idle_ > 0;
+    queued_.store(jobs_.size(), std::memory_order_release);
+    wake = idle_ > 0 && spinning_.load(std::memory_order_acquire) == 0;
   }
   if (wake) cv_.notify_one();
 }
@@ -47,11 +55,23 @@ void OffloadPool::ThreadMain() {
     }
     const Job job = jobs_.front();
     jobs_.pop_front();
+    queued_.store(jobs_.size(), std::memory_order_release);
     lock.unlock();
     job.run(job.arg);
     job.sched->PostRemote(job.fiber);
+    SpinForWork();
     lock.lock();
   }
+}
+
+void OffloadPool::SpinForWork() {
+  spinning_.fetch_add(1, std::memory_order_acq_rel);
+  const auto until = std::chrono::steady_clock::now() + kSpinAfterJob;
+  while (queued_.load(std::memory_order_acquire) == 0 &&
+         std::chrono::steady_clock::now() < until) {
+    CpuRelax();
+  }
+  spinning_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 }  // namespace spindle::impl

@@ -2,10 +2,14 @@
 // pool (created on a scheduler's first offload call); each finished job wakes
 // its fiber through the scheduler's remote queue and eventfd.
 //
+// After a job, a thread polls for the next one for a few microseconds before
+// it blocks, so back-to-back offloads skip the futex wake-up.
+//
 // Thread contract: Submit() on the scheduler thread; jobs run on pool
 // threads; the destructor runs every queued job to completion, then joins.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -36,11 +40,14 @@ class OffloadPool {
 
  private:
   void ThreadMain();
+  void SpinForWork();
 
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job> jobs_;
-  size_t idle_ = 0;
+  size_t idle_ = 0;                     // threads blocked on cv_
+  std::atomic<size_t> queued_{0};       // jobs_.size(), readable without the lock
+  std::atomic<size_t> spinning_{0};     // threads polling queued_ after a job
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

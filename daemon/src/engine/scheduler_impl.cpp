@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/cpu_relax.hpp"
 #include "engine/offload_pool.hpp"
 #include "engine/watchdog.hpp"
 
@@ -192,6 +193,8 @@ void SchedulerImpl::OnIoReady(void* self, FiberContext* fc, unsigned ready) {
 }
 
 void SchedulerImpl::PollOnce(bool may_block) {
+  if (may_block && offloads_in_flight_ > 0) SpinForRemote();
+  if (remote_pending_.load(std::memory_order_acquire)) may_block = false;
   timespec ts{0, 0};
   const timespec* timeout = &ts;
   if (may_block) {
@@ -218,6 +221,15 @@ void SchedulerImpl::PollOnce(bool may_block) {
   if (!timers_.Empty()) {
     const Clock::time_point now = Clock::now();
     while (FiberContext* fc = timers_.PopExpired(now)) Wake(fc, WaitStatus::kTimeout);
+  }
+}
+
+void SchedulerImpl::SpinForRemote() noexcept {
+  // An offload usually completes within microseconds: poll for it briefly
+  // before paying for an eventfd wake-up out of epoll_wait.
+  const Clock::time_point until = Clock::now() + std::chrono::microseconds(20);
+  while (!remote_pending_.load(std::memory_order_acquire) && Clock::now() < until) {
+    CpuRelax();
   }
 }
 

@@ -116,6 +116,7 @@ class SchedulerImpl {
   boost::context::fiber Finish(FiberContext* fc);
   void PollOnce(bool may_block);
   void DrainRemote();
+  void SpinForRemote() noexcept;
   void DestroyFiber(FiberContext* fc);
   void LinkAll(FiberContext* fc) noexcept;
   void UnlinkAll(FiberContext* fc) noexcept;
