@@ -18,10 +18,12 @@ using namespace std::chrono_literals;
 using spindle::test::RedisServer;
 using testing::ConfigFor;
 using testing::FibersAlive;
+
+class RedisFailure : public testing::RedisServerTest {};
 using testing::WaitUntil;
 
-FIBER_TEST(RedisFailure, TimeoutDiscardsTheConnection) {
-  RedisServer server;
+FIBER_TEST_F(RedisFailure, TimeoutDiscardsTheConnection) {
+  RedisServer& server = *server_;
   const size_t baseline = FibersAlive();
   Config cfg = ConfigFor(server);
   cfg.pool_size = 1;
@@ -53,8 +55,8 @@ FIBER_TEST(RedisFailure, TimeoutDiscardsTheConnection) {
   EXPECT_EQ(FibersAlive(), baseline);
 }
 
-FIBER_TEST(RedisFailure, CallerDeadlineCapsTheTimeout) {
-  RedisServer server;
+FIBER_TEST_F(RedisFailure, CallerDeadlineCapsTheTimeout) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));  // command_timeout 5 s
   client.set("k", "v");
   const Client capped = client.until(Deadline::after(100ms));
@@ -68,8 +70,8 @@ FIBER_TEST(RedisFailure, CallerDeadlineCapsTheTimeout) {
 
 // Pipelined neighbours of a timed-out command fail with Unavailable (their
 // connection is discarded) instead of hanging or being answered wrongly.
-FIBER_TEST(RedisFailure, NeighboursOfATimeoutFailCleanly) {
-  RedisServer server;
+FIBER_TEST_F(RedisFailure, NeighboursOfATimeoutFailCleanly) {
+  RedisServer& server = *server_;
   Config cfg = ConfigFor(server);
   cfg.pool_size = 1;
   cfg.command_timeout = 300ms;
@@ -101,8 +103,8 @@ FIBER_TEST(RedisFailure, NeighboursOfATimeoutFailCleanly) {
   client.close();
 }
 
-FIBER_TEST(RedisFailure, KilledAndRestartedUnderLoad) {
-  RedisServer server;
+FIBER_TEST_F(RedisFailure, KilledAndRestartedUnderLoad) {
+  RedisServer& server = *server_;
   const size_t baseline = FibersAlive();
   Config cfg = ConfigFor(server);
   cfg.pool_size = 2;
@@ -160,8 +162,8 @@ FIBER_TEST(RedisFailure, KilledAndRestartedUnderLoad) {
   EXPECT_EQ(FibersAlive(), baseline);
 }
 
-FIBER_TEST(RedisFailure, DownFromTheStartFailsFast) {
-  RedisServer server;
+FIBER_TEST_F(RedisFailure, DownFromTheStartFailsFast) {
+  RedisServer& server = *server_;
   Config cfg = ConfigFor(server);
   server.Kill();
   Client client(cfg);
@@ -175,8 +177,8 @@ FIBER_TEST(RedisFailure, DownFromTheStartFailsFast) {
   client.close();
 }
 
-FIBER_TEST(RedisFailure, PoolWaitIsBounded) {
-  RedisServer server;
+FIBER_TEST_F(RedisFailure, PoolWaitIsBounded) {
+  RedisServer& server = *server_;
   Config cfg = ConfigFor(server);
   cfg.pool_size = 1;
   cfg.max_in_flight = 1;
@@ -201,7 +203,7 @@ FIBER_TEST(RedisFailure, PoolWaitIsBounded) {
   client.close();
 }
 
-FIBER_TEST(RedisFailure, WrongPassword) {
+FIBER_TEST_F(RedisFailure, WrongPassword) {
   spindle::test::RedisServerOptions opts;
   opts.password = "s3cret";
   RedisServer server(opts);
@@ -234,8 +236,8 @@ FIBER_TEST(RedisFailure, WrongPassword) {
   good.close();
 }
 
-FIBER_TEST(RedisFailure, CancelledCallerKeepsTheConnection) {
-  RedisServer server;
+FIBER_TEST_F(RedisFailure, CancelledCallerKeepsTheConnection) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));
   client.set("k", "v");
   bool cancelled = false;

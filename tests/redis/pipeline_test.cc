@@ -19,8 +19,10 @@ using spindle::test::RedisServer;
 using testing::ConfigFor;
 using testing::FibersAlive;
 
-FIBER_TEST(RedisPipeline, ThousandConcurrentFibers) {
-  RedisServer server;
+class RedisPipeline : public testing::RedisServerTest {};
+
+FIBER_TEST_F(RedisPipeline, ThousandConcurrentFibers) {
+  RedisServer& server = *server_;
   const size_t baseline = FibersAlive();
   Config cfg = ConfigFor(server);
   cfg.pool_size = 2;
@@ -58,8 +60,8 @@ FIBER_TEST(RedisPipeline, ThousandConcurrentFibers) {
   EXPECT_EQ(FibersAlive(), baseline);
 }
 
-FIBER_TEST(RedisPipeline, ExplicitPipeline) {
-  RedisServer server;
+FIBER_TEST_F(RedisPipeline, ExplicitPipeline) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));
   auto p = client.pipeline();
   p.add("SET", "a", "1").add("INCR", "a").add("GET", "a").add("HSET", "a", "f", "v");
@@ -83,8 +85,8 @@ FIBER_TEST(RedisPipeline, ExplicitPipeline) {
   client.close();
 }
 
-FIBER_TEST(RedisPipeline, MultiExec) {
-  RedisServer server;
+FIBER_TEST_F(RedisPipeline, MultiExec) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));
   auto tx = client.transaction();
   tx.add("INCR", "x").add("INCR", "x").add("GET", "x").add("LPUSH", "x", "bad");
@@ -110,8 +112,8 @@ FIBER_TEST(RedisPipeline, MultiExec) {
 // through the same pooled connections. If another fiber's command could land
 // between a writer's MULTI and EXEC (or the two INCRs ran outside a
 // transaction), a reader would see a != b.
-FIBER_TEST(RedisPipeline, TransactionsAreAtomicUnderConcurrency) {
-  RedisServer server;
+FIBER_TEST_F(RedisPipeline, TransactionsAreAtomicUnderConcurrency) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));
   WaitGroup wg;
   int torn = 0;

@@ -17,14 +17,16 @@ using namespace std::chrono_literals;
 using spindle::test::RedisServer;
 using testing::ConfigFor;
 using testing::FibersAlive;
+
+class RedisPubSub : public testing::RedisServerTest {};
 using testing::WaitUntil;
 
 long long NumSub(const Client& c, const std::string& channel) {
   return c.command("PUBSUB", "NUMSUB", channel).at(1).integer();
 }
 
-FIBER_TEST(RedisPubSub, FanOutToManyFibers) {
-  RedisServer server;
+FIBER_TEST_F(RedisPubSub, FanOutToManyFibers) {
+  RedisServer& server = *server_;
   const size_t baseline = FibersAlive();
   Client client(ConfigFor(server));
   constexpr int kSubscribers = 200;
@@ -77,8 +79,8 @@ FIBER_TEST(RedisPubSub, FanOutToManyFibers) {
   EXPECT_EQ(FibersAlive(), baseline);
 }
 
-FIBER_TEST(RedisPubSub, UnsubscribeAndResubscribeQuickly) {
-  RedisServer server;
+FIBER_TEST_F(RedisPubSub, UnsubscribeAndResubscribeQuickly) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));
   // Subscribe, drop, and subscribe again without waiting: the unsubscribe
   // reply of the first round must not cancel the second (hiredis 0.14 also
@@ -96,8 +98,8 @@ FIBER_TEST(RedisPubSub, UnsubscribeAndResubscribeQuickly) {
   client.close();
 }
 
-FIBER_TEST(RedisPubSub, ResubscribesAfterRestartAndClosesOnClose) {
-  RedisServer server;
+FIBER_TEST_F(RedisPubSub, ResubscribesAfterRestartAndClosesOnClose) {
+  RedisServer& server = *server_;
   const size_t baseline = FibersAlive();
   Client client(ConfigFor(server));
   Subscription sub = client.subscribe({"events"});
@@ -122,8 +124,8 @@ FIBER_TEST(RedisPubSub, ResubscribesAfterRestartAndClosesOnClose) {
   EXPECT_EQ(FibersAlive(), baseline);
 }
 
-FIBER_TEST(RedisPubSub, SubscribeFailsFastWhenRedisIsDown) {
-  RedisServer server;
+FIBER_TEST_F(RedisPubSub, SubscribeFailsFastWhenRedisIsDown) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));
   server.Kill();
   EXPECT_THROW(client.subscribe({"x"}), Unavailable);

@@ -6,6 +6,9 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
+
+#include <gtest/gtest.h>
 
 #include <spindle/fiber.hpp>
 #include <spindle/redis.hpp>
@@ -39,6 +42,15 @@ inline bool WaitUntil(const std::function<bool()>& cond,
   }
   return true;
 }
+
+// Starts a default redis-server before the fiber body runs (so its blocking
+// start-up wait is not inside the scheduler) and removes it afterwards.
+class RedisServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { server_ = std::make_unique<spindle::test::RedisServer>(); }
+  void TearDown() override { server_.reset(); }
+  std::unique_ptr<spindle::test::RedisServer> server_;
+};
 
 inline size_t FibersAlive() { return Scheduler::current()->fibers_alive(); }
 

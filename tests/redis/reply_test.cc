@@ -19,6 +19,8 @@ using spindle::test::RedisServer;
 using testing::ConfigFor;
 using testing::FibersAlive;
 
+class RedisReply : public testing::RedisServerTest {};
+
 std::string RandomBytes(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::string s(n, '\0');
@@ -26,8 +28,8 @@ std::string RandomBytes(size_t n, unsigned seed) {
   return s;
 }
 
-FIBER_TEST(RedisReply, EveryReplyType) {
-  RedisServer server;
+FIBER_TEST_F(RedisReply, EveryReplyType) {
+  RedisServer& server = *server_;
   const size_t baseline = FibersAlive();
   Client client(ConfigFor(server));
 
@@ -82,8 +84,8 @@ FIBER_TEST(RedisReply, EveryReplyType) {
   EXPECT_THROW(client.get("k"), Unavailable);
 }
 
-FIBER_TEST(RedisReply, BinarySafeKeysAndValues) {
-  RedisServer server;
+FIBER_TEST_F(RedisReply, BinarySafeKeysAndValues) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));
   std::string all_bytes;
   for (int i = 0; i < 256; ++i) all_bytes.push_back(static_cast<char>(i));
@@ -105,8 +107,8 @@ FIBER_TEST(RedisReply, BinarySafeKeysAndValues) {
   client.close();
 }
 
-FIBER_TEST(RedisReply, OneMebibyteValues) {
-  RedisServer server;
+FIBER_TEST_F(RedisReply, OneMebibyteValues) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));
   const std::string big = RandomBytes(1 << 20, 7);
   client.set("big", big);
@@ -136,8 +138,8 @@ FIBER_TEST(RedisReply, OneMebibyteValues) {
   client.close();
 }
 
-FIBER_TEST(RedisReply, ConvenienceCalls) {
-  RedisServer server;
+FIBER_TEST_F(RedisReply, ConvenienceCalls) {
+  RedisServer& server = *server_;
   Client client(ConfigFor(server));
   EXPECT_EQ(client.get("nope"), std::nullopt);
   client.set("a", "1");
@@ -188,7 +190,7 @@ FIBER_TEST(RedisReply, ConvenienceCalls) {
   client.close();
 }
 
-FIBER_TEST(RedisReply, TcpAddressAndDatabase) {
+FIBER_TEST_F(RedisReply, TcpAddressAndDatabase) {
   spindle::test::RedisServerOptions opts;
   opts.tcp = true;
   RedisServer server(opts);
