@@ -2,7 +2,9 @@
 // (namespace this_fiber).
 //
 // Thread/fiber contract: a Fiber handle belongs to the scheduler thread that
-// spawned it; use it (join, cancel, detach, destroy) only on that thread.
+// spawned it; use it (join, cancel, detach, destroy) only on that thread, and
+// do not let it outlive its Scheduler. Share a handle between fibers only by
+// moving it: a second joiner would find it consumed.
 // Calls marked "may suspend" switch to other fibers of the same scheduler;
 // called outside any fiber they block the thread instead (sleep) or are no-ops
 // (yield).
