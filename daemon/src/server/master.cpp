@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -40,6 +41,7 @@ class Master {
       spdlog::error("spindled cannot start: {}", err);
       return 1;
     }
+    RaiseFileLimit();
     sfd_ = BlockSignals();
     listener_ = OpenListener(cfg_.listen);
     if (listener_.fd < 0) {
@@ -60,6 +62,21 @@ class Master {
   }
 
  private:
+  // Every connection from nginx is an fd: take the whole hard limit, and say
+  // so when even that cannot hold max_connections.
+  void RaiseFileLimit() const {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cfg_.max_connections + 64) {
+      spdlog::warn("master: open file limit '{}' is below max_connections '{}' (raise "
+                   "LimitNOFILE / ulimit -n)", rl.rlim_cur, cfg_.max_connections);
+    }
+  }
+
   static int BlockSignals() {
     sigset_t set;
     sigemptyset(&set);
