@@ -142,11 +142,18 @@ TEST(MetricsRegion, TwoForkedWorkersSumExactly) {
   EXPECT_EQ(t.queue_wait.buckets[4], 350u);                     // le 0.025 (20 ms)
   EXPECT_EQ(t.response_bytes, 350u * 24);
   EXPECT_EQ(t.connections_accepted, 4u);
-  EXPECT_EQ(t.connections_open, 2);
-  EXPECT_EQ(t.inflight, 0);
   EXPECT_EQ(t.slow_by_route[b], 2u);
-  EXPECT_EQ(t.fibers_alive, 14);
-  EXPECT_EQ(t.queue_depth, 6);
+  // The gauges the children left in shared memory...
+  for (unsigned i = 0; i < 2; ++i) {
+    EXPECT_EQ(region->Slot(i).connections_open.load(), 1);
+    EXPECT_EQ(region->Slot(i).inflight.load(), 0);
+    EXPECT_EQ(region->Slot(i).fibers_alive.load(), 7);
+    EXPECT_EQ(region->Slot(i).queue_depth.load(), 3);
+  }
+  // ...read as zero now that both processes are gone.
+  EXPECT_FALSE(snap.workers[0].alive);
+  EXPECT_EQ(t.connections_open, 0);
+  EXPECT_EQ(t.fibers_alive, 0);
 
   // The same numbers through the Prometheus text, summed and per worker.
   auto summed = ParsePrometheus(RenderPrometheus(snap));
@@ -188,9 +195,9 @@ TEST(MetricsRegion, RespawnedWorkerKeepsCountingAndResetsGauges) {
   {
     RegionSnapshot snap = TakeSnapshot(*region);
     ASSERT_EQ(snap.workers.size(), 1u);
-    EXPECT_EQ(snap.workers[0].inflight, 2);
-    EXPECT_EQ(snap.workers[0].inflight_requests.size(), 2u);
     EXPECT_FALSE(snap.workers[0].alive);
+    EXPECT_EQ(snap.workers[0].inflight, 0);  // dead: reads as zero
+    EXPECT_EQ(region->Slot(0).inflight.load(), 2);  // what it left behind
   }
   ASSERT_EQ(RunChild([&] {
               region->AttachWorker(0);
@@ -204,6 +211,10 @@ TEST(MetricsRegion, RespawnedWorkerKeepsCountingAndResetsGauges) {
   ASSERT_EQ(snap.workers.size(), 1u);
   const WorkerSnapshot& w = snap.workers[0];
   EXPECT_EQ(w.starts, 2u);
+  // The second process reset what the first left behind.
+  EXPECT_EQ(region->Slot(0).inflight.load(), 0);
+  EXPECT_EQ(region->Slot(0).connections_open.load(), 0);
+  EXPECT_EQ(region->Slot(0).inflight_table[0].route_plus_one.load(), 0u);
   EXPECT_EQ(w.RequestCount(region->FindRoute("GET /a"), StatusBucket(200)), 8u);
   EXPECT_EQ(w.inflight, 0);
   EXPECT_TRUE(w.inflight_requests.empty());
@@ -211,7 +222,7 @@ TEST(MetricsRegion, RespawnedWorkerKeepsCountingAndResetsGauges) {
   EXPECT_EQ(w.connections_accepted, 1u);
   EXPECT_EQ(w.redis[kRedisCommands], 14u);
   EXPECT_EQ(w.redis[kRedisReconnects], 3u);
-  EXPECT_EQ(w.redis_connections_open, 2);
+  EXPECT_EQ(region->Slot(0).redis_connections_open.load(), 2);
 }
 
 TEST(MetricsRegion, InflightTableTracksTheFirst64) {

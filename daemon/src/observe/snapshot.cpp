@@ -86,6 +86,13 @@ WorkerSnapshot CopySlot(const MetricsRegion& region, unsigned index, uint32_t ro
     w.inflight_requests.push_back({tag - 1, age});
   }
   SortOldestFirst(w.inflight_requests);
+  if (!w.alive) {
+    // What a dead process left behind is not in flight or open any more;
+    // its counters stay (they are part of the monotonic sums).
+    w.connections_open = w.inflight = w.queue_depth = w.fibers_alive = w.stack_bytes = 0;
+    w.offload_queue = w.redis_connections_open = 0;
+    w.inflight_requests.clear();
+  }
   return w;
 }
 

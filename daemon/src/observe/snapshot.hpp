@@ -3,6 +3,9 @@
 // renderers work on consistent-enough numbers (a histogram's _count is the
 // sum of its own bucket copies, so +Inf always equals _count).
 //
+// The gauges and in-flight requests of a slot whose process is gone (not
+// yet respawned) read as zero; its counters stay in the sums.
+//
 // Thread contract: TakeSnapshot reads shared memory with relaxed atomics; it
 // is safe from any thread or process while the workers write. The result is
 // an ordinary value.
