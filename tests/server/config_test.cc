@@ -96,6 +96,9 @@ TEST(Config, RootMountIsEmpty) {
   auto r = Load("listen: {path: /s}\napps:\n  - {name: a, path: /a.so, mount: /}\n");
   ASSERT_TRUE(r.config) << r.error;
   EXPECT_EQ(r.config->apps[0].mount, "");
+  r = Load("listen: {path: /s}\napps:\n  - {name: a, path: /a.so, mount: \"\"}\n");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->apps[0].mount, "");
 }
 
 struct BadCase {

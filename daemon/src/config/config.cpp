@@ -253,7 +253,8 @@ class Parser {
   }
 
   std::string ParseMount(const YAML::Node& n, const std::string& key) {
-    std::string m = String(n, key);
+    std::string m = Scalar(n, key);
+    if (m.empty()) return m;  // "" is the root, like "/"
     if (m[0] != '/') Fail(n, key, "must start with '/'");
     while (m.size() > 1 && m.back() == '/') m.pop_back();
     if (m == "/") m.clear();
