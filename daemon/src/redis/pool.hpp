@@ -1,8 +1,10 @@
 // Pool: the command connections of one client on one scheduler. Each slot
 // has a fiber that connects, runs the connection's reader until it dies,
 // and reconnects with back-off (and jitter) while the client is open.
-// Acquire() hands out the usable connection with the fewest commands in
-// flight; concurrent fibers therefore pipeline over a few connections. When
+// Acquire() hands out the first usable connection with room (fewer than
+// max_in_flight commands in flight), so concurrent fibers pipeline over it in
+// big batches; the other connections take over at once when it is full,
+// discarded after a timeout, or lost. When
 // none is usable it fails fast if every slot is backing off (Redis is down),
 // and otherwise waits, bounded by config.pool_wait_timeout, for one to
 // connect or to have room: never more connections than pool_size.
