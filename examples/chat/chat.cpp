@@ -1,0 +1,184 @@
+// chat.cpp: the chat example app: long polling on Redis Pub/Sub. Routes
+// (below the mount):
+//   GET  /                           a small HTML page whose script long-polls
+//   GET  "" (the mount)              301 to the mount + "/"
+//   POST /rooms/{room}/messages      JSON {"user", "text"} -> stored, published;
+//                                    201 with the message {id, user, text, time}
+//   GET  /rooms/{room}/messages?since=N
+//                                    messages with id > N (oldest first) at once
+//                                    if there are any; otherwise waits up to
+//                                    poll_timeout for the next one; [] on timeout
+// Config (the app's `config:` subtree): redis (spindle::redis::Config keys),
+// templates (directory), poll_timeout (ms, or "25s"/"500ms"; default 25s),
+// max_messages (per room, default 100), key_prefix ("chat:").
+//
+// Thread/fiber contract: init runs once per worker in a fiber and builds that
+// worker's Redis client and template cache. A waiting poll parks its request
+// fiber on a Subscription (shared per worker by channel, refcounted); when
+// the client goes away the server cancels the fiber, pop() returns
+// kCancelled, and the Subscription's destructor unsubscribes (RAII).
+#include <spindle/app.hpp>
+#include <spindle/mustache_cache.hpp>
+#include <spindle/mustache_response.hpp>
+#include <spindle/redis.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "room_store.hpp"
+
+namespace chat {
+namespace {
+
+constexpr size_t kMaxBody = 16 * 1024;
+constexpr size_t kMaxUser = 32;
+constexpr size_t kMaxText = 2000;
+
+struct App {
+  RoomStore store;
+  std::shared_ptr<spindle::TemplateCache> templates;
+  std::string mount;
+  std::chrono::milliseconds poll_timeout{25000};
+};
+
+// A duration from the config: a number of milliseconds, or "250ms" / "25s".
+std::chrono::milliseconds ParseDuration(const nlohmann::json& v, const std::string& key) {
+  if (v.is_number_integer() && v.get<long long>() > 0) {
+    return std::chrono::milliseconds(v.get<long long>());
+  }
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    long long n = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    std::string_view unit(end, s.data() + s.size() - end);
+    if (ec == std::errc() && n > 0 && (unit == "ms" || unit.empty())) {
+      return std::chrono::milliseconds(n);
+    }
+    if (ec == std::errc() && n > 0 && unit == "s") return std::chrono::seconds(n);
+  }
+  throw std::invalid_argument(key + ": expected a positive duration (250, \"250ms\", \"25s\")");
+}
+
+void Unavailable(spindle::Response& res, const spindle::redis::Error& e) {
+  spdlog::warn("chat: redis at '{}' failed: '{}'", e.address(), e.what());
+  res.set_header("Retry-After", "5");
+  res.send(503, "application/json", R"({"error":"storage unavailable"})" "\n");
+}
+
+std::string Room(spindle::Request& req) {
+  std::string room(req.path_param("room").value_or(""));
+  if (!RoomStore::ValidRoom(room)) {
+    throw spindle::HttpError(404, "no such room (names are 1-64 of A-Z a-z 0-9 _ -)");
+  }
+  return room;
+}
+
+bool ValidText(const nlohmann::json& body, const char* key, size_t max_bytes, std::string& out) {
+  auto it = body.find(key);
+  if (it == body.end() || !it->is_string()) return false;
+  out = it->get<std::string>();
+  return !out.empty() && out.size() <= max_bytes;
+}
+
+void PostMessage(App& app, spindle::Request& req, spindle::Response& res) {
+  std::string room = Room(req);
+  std::string raw = req.read_all(kMaxBody, spindle::Deadline::after(std::chrono::seconds(10)));
+  nlohmann::json body = nlohmann::json::parse(raw, nullptr, false);  // checks UTF-8 too
+  std::string user, text;
+  if (!body.is_object() || !ValidText(body, "user", kMaxUser, user) ||
+      !ValidText(body, "text", kMaxText, text)) {
+    return res.send(400, "text/plain",
+                    "expected JSON {\"user\": 1-32 bytes, \"text\": 1-2000 bytes}\n");
+  }
+  try {
+    nlohmann::json msg = app.store.Post(room, user, text);
+    res.send(201, "application/json", msg.dump() + "\n");
+  } catch (const spindle::redis::Error& e) {
+    Unavailable(res, e);
+  }
+}
+
+void Poll(App& app, spindle::Request& req, spindle::Response& res) {
+  std::string room = Room(req);
+  long long since = req.query_int("since", 0);
+  nlohmann::json out;
+  try {
+    // Subscribe before reading the backlog: a message stored in between
+    // is then both in the backlog and on the channel, never in neither.
+    spindle::redis::Subscription sub = app.store.Subscribe(room);
+    out = app.store.Since(room, since);
+    if (out.empty()) {
+      spdlog::debug("chat: poll waiting in room '{}' since '{}'", room, since);
+      spindle::Deadline deadline = spindle::Deadline::after(app.poll_timeout);
+      spindle::redis::Message m;
+      for (;;) {
+        spindle::ChannelStatus st = sub.pop(m, deadline);
+        if (st == spindle::ChannelStatus::kCancelled) return;  // client gone; ~sub releases
+        if (st == spindle::ChannelStatus::kClosed) {
+          throw spindle::redis::Unavailable(app.store.address(), "redis subscription closed");
+        }
+        if (st != spindle::ChannelStatus::kSuccess) break;  // timeout: []
+        nlohmann::json msg = nlohmann::json::parse(m.payload, nullptr, false);
+        if (MessageId(msg) > since) out.push_back(std::move(msg));
+        // Take whatever else already arrived, then answer.
+        if (!out.empty()) {
+          while (sub.channel().try_pop(m) == spindle::ChannelStatus::kSuccess) {
+            msg = nlohmann::json::parse(m.payload, nullptr, false);
+            if (MessageId(msg) > since) out.push_back(std::move(msg));
+          }
+          break;
+        }
+      }
+    }
+  } catch (const spindle::redis::Error& e) {
+    return Unavailable(res, e);
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.send(200, "application/json", out.dump() + "\n");
+}
+
+void Page(App& app, spindle::Request& req, spindle::Response& res) {
+  std::string room = req.query("room").value_or("lobby");
+  if (!RoomStore::ValidRoom(room)) room = "lobby";
+  spindle::render_to(res, *app.templates, "index",
+                     {{"title", "Spindle chat"}, {"mount", app.mount}, {"room", room}});
+}
+
+void Init(spindle::AppContext& ctx) {
+  const nlohmann::json& cfg = ctx.config().is_object() ? ctx.config() : nlohmann::json::object();
+  long long max_messages = cfg.value("max_messages", 100LL);
+  if (max_messages < 1 || max_messages > 100000) {
+    throw std::invalid_argument(ctx.name() + ".max_messages: must be 1..100000");
+  }
+  auto app = std::make_shared<App>(App{
+      RoomStore(spindle::redis::Client(spindle::redis::Config::FromJson(
+                    cfg.value("redis", nlohmann::json::object()), ctx.name() + ".redis")),
+                cfg.value("key_prefix", "chat:"), max_messages),
+      std::make_shared<spindle::TemplateCache>(
+          cfg.value("templates", "/usr/share/spindle/examples/chat/templates")),
+      ctx.mount()});
+  if (cfg.contains("poll_timeout")) {
+    app->poll_timeout = ParseDuration(cfg["poll_timeout"], ctx.name() + ".poll_timeout");
+  }
+  ctx.get("/", [app](spindle::Request& q, spindle::Response& s) { Page(*app, q, s); });
+  if (!ctx.mount().empty()) {
+    ctx.router().get(ctx.mount(), [app](spindle::Request&, spindle::Response& s) {
+      s.set_header("Location", app->mount + "/");
+      s.send(301, "text/plain", "see " + app->mount + "/\n");
+    });
+  }
+  ctx.post("/rooms/{room}/messages",
+           [app](spindle::Request& q, spindle::Response& s) { PostMessage(*app, q, s); });
+  ctx.get("/rooms/{room}/messages",
+          [app](spindle::Request& q, spindle::Response& s) { Poll(*app, q, s); });
+}
+
+}  // namespace
+}  // namespace chat
+
+SPINDLE_APP(chat::Init)

@@ -1,0 +1,162 @@
+// guestbook.cpp: the guestbook example app. Routes (below the mount):
+//   GET  /               HTML page (Mustache, layout + entry partial) with the
+//                        latest entries and a page-view counter (INCR)
+//   GET  "" (the mount)  303 to the mount + "/"
+//   POST /entries        form body (name, message) -> stored, 303 to the page;
+//                        400 on bad input, 415 on another content type
+//   GET  /entries.json   the latest entries as a JSON array
+// Storage: a Redis list of JSON entries, newest first (LPUSH + LTRIM in one
+// MULTI/EXEC), and a counter key for page views.
+// Config (the app's `config:` subtree): redis (spindle::redis::Config keys),
+// templates (directory), max_entries (default 50), key_prefix ("guestbook:").
+//
+// Thread/fiber contract: init runs once per worker in a fiber and builds that
+// worker's Redis client and template cache; handlers run in request fibers of
+// the same worker and suspend on Redis. A Redis failure becomes a 503 page.
+#include <spindle/app.hpp>
+#include <spindle/mustache_cache.hpp>
+#include <spindle/mustache_response.hpp>
+#include <spindle/redis.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "form.hpp"
+
+namespace guestbook {
+namespace {
+
+constexpr size_t kMaxBody = 16 * 1024;
+
+struct App {
+  spindle::redis::Client redis;
+  std::shared_ptr<spindle::TemplateCache> templates;
+  std::string mount;
+  std::string list_key;
+  std::string views_key;
+  long long max_entries = 50;
+};
+
+std::string FormatTime(long long unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+// Entries as stored (newest first); unparseable items are skipped.
+nlohmann::json ParseEntries(const std::vector<spindle::redis::Reply>& items) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : items) {
+    nlohmann::json e = nlohmann::json::parse(item.str(), nullptr, false);
+    if (e.is_object()) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// The answer to a failing Redis: a 503 page that says so, and a log line.
+void Unavailable(const App& app, spindle::Response& res, const spindle::redis::Error& e,
+                 bool html) {
+  spdlog::warn("guestbook: redis at '{}' failed: '{}'", e.address(), e.what());
+  if (res.head_sent()) throw;  // cannot change the status any more: abort
+  res.set_header("Retry-After", "5");
+  if (!html) {
+    res.send(503, "application/json", R"({"error":"storage unavailable"})" "\n");
+    return;
+  }
+  res.set_status(503);
+  spindle::render_to(res, *app.templates, "unavailable",
+                     {{"mount", app.mount}, {"title", "Guestbook unavailable"}});
+}
+
+void Page(const App& app, spindle::Request&, spindle::Response& res) {
+  nlohmann::json entries;
+  long long views = 0;
+  try {
+    auto p = app.redis.pipeline();
+    p.add("INCR", app.views_key).add("LRANGE", app.list_key, 0, app.max_entries - 1);
+    std::vector<spindle::redis::Reply> r = p.execute();
+    views = r.at(0).integer();
+    entries = ParseEntries(r.at(1).array());
+  } catch (const spindle::redis::Error& e) {
+    return Unavailable(app, res, e, true);
+  }
+  for (auto& e : entries) e["when"] = FormatTime(e.value("time", 0LL));
+  nlohmann::json data = {{"title", "Guestbook"}, {"mount", app.mount},
+                         {"entries", std::move(entries)}, {"views", views}};
+  data["count"] = data["entries"].size();
+  spindle::render_to(res, *app.templates, "index", data);
+}
+
+void Post(const App& app, spindle::Request& req, spindle::Response& res) {
+  std::string type(req.header("Content-Type").value_or(""));
+  if (type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+    return res.send(415, "text/plain", "expected an application/x-www-form-urlencoded form\n");
+  }
+  std::string body = req.read_all(kMaxBody, spindle::Deadline::after(std::chrono::seconds(10)));
+  std::string error;
+  std::optional<NewEntry> entry = ValidateEntry(ParseForm(body), error);
+  if (!entry) return res.send(400, "text/plain", "bad entry: " + error + "\n");
+  long long now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string json = nlohmann::json{{"name", entry->name}, {"message", entry->message},
+                                    {"time", now}}.dump();
+  try {
+    auto tx = app.redis.transaction();
+    tx.add("LPUSH", app.list_key, json).add("LTRIM", app.list_key, 0, app.max_entries - 1);
+    (void)tx.execute();
+  } catch (const spindle::redis::Error& e) {
+    return Unavailable(app, res, e, true);
+  }
+  res.set_header("Location", app.mount + "/");
+  res.send(303, "text/plain", "stored; see " + app.mount + "/\n");
+}
+
+void Json(const App& app, spindle::Request&, spindle::Response& res) {
+  nlohmann::json entries;
+  try {
+    entries = ParseEntries(
+        app.redis.command("LRANGE", app.list_key, 0, app.max_entries - 1).array());
+  } catch (const spindle::redis::Error& e) {
+    return Unavailable(app, res, e, false);
+  }
+  res.send(200, "application/json", entries.dump() + "\n");
+}
+
+void Init(spindle::AppContext& ctx) {
+  const nlohmann::json& cfg = ctx.config().is_object() ? ctx.config() : nlohmann::json::object();
+  auto app = std::make_shared<App>(App{
+      spindle::redis::Client(spindle::redis::Config::FromJson(
+          cfg.value("redis", nlohmann::json::object()), ctx.name() + ".redis")),
+      std::make_shared<spindle::TemplateCache>(
+          cfg.value("templates", "/usr/share/spindle/examples/guestbook/templates")),
+      ctx.mount(), "", "", cfg.value("max_entries", 50LL)});
+  std::string prefix = cfg.value("key_prefix", "guestbook:");
+  app->list_key = prefix + "entries";
+  app->views_key = prefix + "views";
+  if (app->max_entries < 1 || app->max_entries > 10000) {
+    throw std::invalid_argument(ctx.name() + ".max_entries: must be 1..10000");
+  }
+  ctx.get("/", [app](spindle::Request& q, spindle::Response& s) { Page(*app, q, s); });
+  if (!ctx.mount().empty()) {
+    ctx.router().get(ctx.mount(), [app](spindle::Request&, spindle::Response& s) {
+      s.set_header("Location", app->mount + "/");
+      s.send(301, "text/plain", "see " + app->mount + "/\n");
+    });
+  }
+  ctx.post("/entries", [app](spindle::Request& q, spindle::Response& s) { Post(*app, q, s); });
+  ctx.get("/entries.json", [app](spindle::Request& q, spindle::Response& s) { Json(*app, q, s); });
+}
+
+}  // namespace
+}  // namespace guestbook
+
+SPINDLE_APP(guestbook::Init)
