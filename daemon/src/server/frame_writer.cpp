@@ -44,6 +44,7 @@ void FrameWriter::AppendHead(
 
 bool FrameWriter::AppendBody(std::string_view data) {
   if (broken_) return false;
+  body_bytes_ += data.size();
   if (data.size() <= kCopyLimit) {
     if (data.empty()) return true;
     PutHeader(SPINDLE_FRAME_RESPONSE_BODY, static_cast<uint32_t>(data.size()));

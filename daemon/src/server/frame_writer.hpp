@@ -40,10 +40,13 @@ class FrameWriter {
   bool broken() const { return broken_; }
   // True once any byte of the current response reached the socket.
   bool wrote_any() const { return wrote_any_; }
+  // Body bytes appended for the current response (metrics, access log).
+  uint64_t body_bytes() const { return body_bytes_; }
   void Reset() { buf_.clear(); }
   void BeginResponse() {
     buf_.clear();
     wrote_any_ = false;
+    body_bytes_ = 0;
   }
 
  private:
@@ -57,6 +60,7 @@ class FrameWriter {
   std::string buf_;
   bool broken_ = false;
   bool wrote_any_ = false;
+  uint64_t body_bytes_ = 0;
 };
 
 }  // namespace spindle::server

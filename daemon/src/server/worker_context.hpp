@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "server/admission.hpp"
+#include "server/observe_hooks.hpp"
 
 #include <spindle_protocol.h>
 
@@ -30,6 +31,7 @@ struct WorkerContext {
   const config::Config& config;
   Router& router;
   Admission admission;
+  RouteIndexCache route_index;  // matched route -> metrics route label
   bool draining = false;
 
   // Open connections, an intrusive list (Connection's ctor/dtor maintain it).
