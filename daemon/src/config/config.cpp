@@ -3,6 +3,8 @@
 // and converts values with the file position kept for error messages.
 #include "config/config.hpp"
 
+#include "redis/config_yaml.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <unistd.h>
@@ -113,7 +115,9 @@ class Parser {
     RequireMap(root, "");
     CheckKeys(root, "", {"listen", "workers", "stack_size", "max_connections",
                          "max_inflight", "queue_timeout", "request_timeout",
-                         "idle_timeout", "drain_timeout", "limits", "log", "apps"});
+                         "idle_timeout", "drain_timeout", "limits", "log", "apps",
+                         "scheduler", "offload_threads", "watchdog_threshold",
+                         "redis", "metrics", "admin"});
     if (!root["listen"]) Fail(root, "listen", "is required");
     cfg.listen = ParseListen(root["listen"], "listen");
     if (auto n = root["workers"]) {
@@ -136,7 +140,17 @@ class Parser {
     if (auto n = root["drain_timeout"]) cfg.drain_timeout = Duration(n, "drain_timeout");
     if (auto n = root["limits"]) cfg.limits = ParseLimits(n, "limits");
     if (auto n = root["log"]) ParseLog(n, "log", cfg);
+    if (auto n = root["metrics"]) ParseMetrics(n, "metrics", cfg.observe);
+    if (auto n = root["admin"]) cfg.observe.admin = ParseAdmin(n, "admin");
     if (auto n = root["apps"]) cfg.apps = ParseApps(n, "apps");
+    if (auto n = root["scheduler"]) cfg.scheduler = ParseScheduler(n, "scheduler");
+    if (auto n = root["offload_threads"]) {
+      cfg.offload_threads = Unsigned(n, "offload_threads", 1, 256);
+    }
+    if (auto n = root["watchdog_threshold"]) {
+      cfg.watchdog_threshold = Duration(n, "watchdog_threshold");
+    }
+    if (auto n = root["redis"]) cfg.redis = ParseRedis(n, "redis");
     return cfg;
   }
 
@@ -212,9 +226,64 @@ class Parser {
     return l;
   }
 
+  SchedulerConfig ParseScheduler(const YAML::Node& node, const std::string& key) {
+    SchedulerConfig s;
+    RequireMap(node, key);
+    CheckKeys(node, key, {"max_ready_per_poll", "accept_batch"});
+    if (auto n = node["max_ready_per_poll"]) {
+      s.max_ready_per_poll = Unsigned(n, Join(key, "max_ready_per_poll"), 1, 1000000);
+    }
+    if (auto n = node["accept_batch"]) {
+      s.accept_batch = Unsigned(n, Join(key, "accept_batch"), 1, 1000000);
+    }
+    return s;
+  }
+
+  // The Redis client owns its key table (redis/config_yaml.hpp); its errors
+  // ("redis.pool_size: expected ... (line 7)") are re-pointed at the
+  // offending key so they carry line:column like every other error here.
+  redis::Config ParseRedis(const YAML::Node& node, const std::string& key) {
+    RequireMap(node, key);
+    try {
+      return redis::ConfigFromYaml(node, key);
+    } catch (const std::invalid_argument& e) {
+      std::string msg = e.what();
+      if (auto line = msg.rfind(" (line "); line != std::string::npos) msg.erase(line);
+      std::string prefix = key + ".";
+      auto colon = msg.find(": ");
+      if (msg.rfind(prefix, 0) == 0 && colon != std::string::npos) {
+        std::string sub = msg.substr(prefix.size(), colon - prefix.size());
+        if (node[sub]) Fail(node[sub], Join(key, sub), msg.substr(colon + 2));
+      }
+      Fail(node, key, msg);
+    }
+  }
+
   void ParseLog(const YAML::Node& node, const std::string& key, Config& cfg) {
     RequireMap(node, key);
-    CheckKeys(node, key, {"level"});
+    CheckKeys(node, key, {"level", "format", "file", "access_log"});
+    if (auto n = node["format"]) {
+      std::string f = Scalar(n, Join(key, "format"));
+      if (f != "journal" && f != "logfmt" && f != "json") {
+        Fail(n, Join(key, "format"), "expected one of journal, logfmt, json, got \"" + f + "\"");
+      }
+      cfg.observe.log_format = f;
+    }
+    if (auto n = node["file"]) {
+      cfg.observe.log_file = String(n, Join(key, "file"));
+      if (cfg.observe.log_file[0] != '/') {
+        cfg.observe.log_file = base_dir_ + "/" + cfg.observe.log_file;
+      }
+    }
+    if (auto n = node["access_log"]) {
+      std::string a = Scalar(n, Join(key, "access_log"));
+      if (a == "on" || a == "true") a = "info";
+      if (a == "false") a = "off";
+      if (a != "off" && a != "debug" && a != "info") {
+        Fail(n, Join(key, "access_log"), "expected one of off, on, debug, info, got \"" + a + "\"");
+      }
+      cfg.observe.access_log = a;
+    }
     if (auto n = node["level"]) {
       std::string lv = Scalar(n, Join(key, "level"));
       static const std::set<std::string> kLevels = {
@@ -225,6 +294,36 @@ class Parser {
       }
       cfg.log_level = lv;
     }
+  }
+
+  void ParseMetrics(const YAML::Node& node, const std::string& key, ObserveConfig& o) {
+    RequireMap(node, key);
+    CheckKeys(node, key, {"enabled", "max_routes"});
+    if (auto n = node["enabled"]) {
+      std::string v = Scalar(n, Join(key, "enabled"));
+      if (v != "true" && v != "false" && v != "on" && v != "off") {
+        Fail(n, Join(key, "enabled"), "expected true or false, got \"" + v + "\"");
+      }
+      o.metrics = v == "true" || v == "on";
+    }
+    if (auto n = node["max_routes"]) {
+      o.max_routes = static_cast<unsigned>(Unsigned(n, Join(key, "max_routes"), 8, 65536));
+    }
+  }
+
+  // Same keys as `listen:`; a TCP address must be loopback (the admin
+  // endpoint has no authentication).
+  ListenConfig ParseAdmin(const YAML::Node& node, const std::string& key) {
+    ListenConfig a = ParseListen(node, key);
+    if (!a.is_unix()) {
+      if (a.host == "localhost") a.host = "127.0.0.1";
+      if (a.host.rfind("127.", 0) != 0 && a.host != "::1") {
+        Fail(node["address"], Join(key, "address"),
+             "must be a loopback address (127.0.0.1 or ::1): the admin endpoint has no "
+             "authentication");
+      }
+    }
+    return a;
   }
 
   std::vector<AppConfig> ParseApps(const YAML::Node& node, const std::string& key) {

@@ -10,6 +10,8 @@
 // Pure functions; no threads, no fibers.
 #pragma once
 
+#include <spindle/redis_config.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -41,6 +43,24 @@ struct LimitsConfig {
   uint64_t max_body_size = 100ull << 20;  // request body bytes (413 beyond)
 };
 
+// The fiber scheduler's throughput/latency knobs (per worker).
+struct SchedulerConfig {
+  size_t max_ready_per_poll = 64;  // ready fibers run between two reactor polls
+  size_t accept_batch = 64;        // connections one accept wake-up takes
+};
+
+// Observability (daemon/src/observe, docs/observability.md): log format and
+// destination, the access log, the shared metrics region and the admin
+// listener that serves /metrics and /status.
+struct ObserveConfig {
+  std::string log_format = "journal";  // journal | logfmt | json
+  std::string log_file;                // optional: also append to this file
+  std::string access_log = "debug";    // off | debug | info (on = info)
+  bool metrics = true;                 // the shared metrics region
+  unsigned max_routes = 256;           // route labels the region can hold
+  std::optional<ListenConfig> admin;   // unix path or loopback host:port
+};
+
 struct AppConfig {
   std::string name;
   std::string path;   // absolute path of the .so (relative ones resolved
@@ -61,7 +81,12 @@ struct Config {
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds drain_timeout{30000};
   std::string log_level = "info";
+  ObserveConfig observe;  // log format/file/access_log, metrics:, admin:
   LimitsConfig limits;
+  SchedulerConfig scheduler;
+  size_t offload_threads = 2;                        // per worker
+  std::chrono::milliseconds watchdog_threshold{50};  // 0 = watchdog off
+  std::optional<redis::Config> redis;                // the `redis:` section
   std::vector<AppConfig> apps;
 
   unsigned EffectiveWorkers() const;

@@ -5,11 +5,14 @@
 #include <spindle/errors.hpp>
 #include <spindle/io.hpp>
 
+#include "observe/observe.hpp"
+#include "server/observe_hooks.hpp"
 #include "server/stats.hpp"
 
 #include <boost/context/detail/exception.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,6 +53,7 @@ Connection::Connection(WorkerContext& worker, int fd)
   ++w_.open_connections;
   MutableStats().connections_open = w_.open_connections;
   last_activity_ = Clock::now();
+  observe::OnAccept();
 }
 
 Connection::~Connection() {
@@ -60,10 +64,16 @@ Connection::~Connection() {
   MutableStats().connections_open = w_.open_connections;
   if (w_.open_connections < w_.config.max_connections) w_.room.set();
   if (w_.open_connections == 0) w_.all_closed.set();
+  observe::OnConnectionClosed();
 }
 
 void Connection::CloseWhenIdle() {
-  if (busy()) {
+  // nginx opens a connection only to send a request on it, and may have sent
+  // the next one on a kept-alive connection just now: a fresh connection, or
+  // one with unread bytes, is served once more before it closes (closing it
+  // would fail a request during a reload or a graceful stop).
+  char byte;
+  if (busy() || requests_ == 0 || ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
     close_after_ = true;
   } else {
     reader.cancel();
@@ -72,7 +82,7 @@ void Connection::CloseWhenIdle() {
 
 void Connection::Run() {
   for (;;) {
-    if (close_after_ && !busy()) break;
+    if (close_after_ && !busy() && requests_ > 0) break;
     spindle_frame_header_t hdr;
     const uint8_t* payload = nullptr;
     ReadStatus st = ReadFrame(hdr, &payload);
@@ -314,7 +324,9 @@ void Connection::StartHandler(const Router::Route* route, int builtin_status,
   response_started_ = false;
   cancelled_ = false;
   handler_running_ = true;
-  std::string name = route ? route->pattern : std::to_string(builtin_status);
+  // "GET /users/{id}": the watchdog's report names the route, and the
+  // metrics count its slow slices under the same label.
+  std::string name = route ? route->method + " " + route->pattern : std::to_string(builtin_status);
   handler_ = spawn([this] { HandlerMain(); }, std::move(name));
 }
 
@@ -334,12 +346,15 @@ void Connection::JoinHandler() {
 }
 
 void Connection::HandlerMain() {
+  RequestObservation observed(w_.route_index.Get(route_), request_start_);
   {
     AdmissionSlot slot(w_.admission);
     if (builtin_status_ != 0) {
       SendBuiltin(builtin_status_, ReasonPhrase(builtin_status_));
     } else {
+      Clock::time_point queued_at = Clock::now();
       WaitStatus st = slot.Acquire(Deadline::after(w_.config.queue_timeout));
+      observed.set_queue_wait(Clock::now() - queued_at);
       if (st == WaitStatus::kOk) {
         RunRoute();
       } else if (st == WaitStatus::kTimeout) {
@@ -349,6 +364,10 @@ void Connection::HandlerMain() {
     }
     body_.ConsumerGone();
   }
+  // 499 (nginx's "client closed request") when nothing complete went out.
+  bool gone = !response_.head_sent() || (cancelled_ && !response_.finished());
+  observed.Finish(request_.method(), request_.uri(), gone ? 499 : response_.status(),
+                  out_.body_bytes());
   handler_running_ = false;
   if ((close_after_ || w_.draining) && !receiving_) {
     close_after_ = true;

@@ -5,7 +5,10 @@
 #include <spindle/io.hpp>
 #include <spindle/scheduler.hpp>
 
+#include "observe/log_setup.hpp"
 #include "server/connection.hpp"
+#include "server/observe_hooks.hpp"
+#include "server/ready_signal.hpp"
 #include "server/stats.hpp"
 #include "server/worker_context.hpp"
 
@@ -23,12 +26,48 @@
 namespace spindle::server {
 namespace {
 
-// Accepts greedily: every connection waiting in the backlog is taken at each
-// wake-up, so the kernel backlog never fills (a full backlog makes nginx
-// answer 502 at once) and excess requests wait in our admission queue.
+void StartConnection(WorkerContext& ctx, int fd) {
+  auto& stats = MutableStats();
+  ++stats.connections_accepted;
+  spdlog::debug("worker accepted connection fd '{}' (accepts '{}')", fd,
+                stats.connections_accepted);
+  auto* conn = new Connection(ctx, fd);
+  conn->reader = spawn(
+      [conn] {
+        conn->Run();
+        delete conn;
+      },
+      "connection");
+}
+
+// On a stop, connections that reached the backlog before the master removed
+// the socket are taken and served (Drain keeps fresh connections until their
+// first request is answered) instead of being reset with the socket.
+void AcceptRemaining(WorkerContext& ctx, int listen_fd) {
+  for (;;) {
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;
+    }
+    StartConnection(ctx, fd);
+  }
+}
+
+// Accepts greedily: every connection waiting in the backlog is taken, so the
+// kernel backlog never fills (a full backlog makes nginx answer 502 at once)
+// and excess requests wait in our admission queue. After scheduler.accept_batch
+// connections in a row the loop yields once, so a burst of new connections
+// does not delay the requests already running.
 void AcceptLoop(WorkerContext& ctx, int listen_fd) {
+  size_t batch = 0;
   for (;;) {
     if (ctx.draining) return;
+    if (batch >= ctx.config.scheduler.accept_batch) {
+      batch = 0;
+      this_fiber::yield();
+      continue;
+    }
     if (ctx.open_connections >= ctx.config.max_connections) {
       ctx.room.reset();
       if (ctx.room.wait() == WaitStatus::kCancelled) return;
@@ -36,21 +75,13 @@ void AcceptLoop(WorkerContext& ctx, int listen_fd) {
     }
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      auto& stats = MutableStats();
-      ++stats.connections_accepted;
-      spdlog::debug("worker accepted connection fd '{}' (accepts '{}')", fd,
-                    stats.connections_accepted);
-      auto* conn = new Connection(ctx, fd);
-      conn->reader = spawn(
-          [conn] {
-            conn->Run();
-            delete conn;
-          },
-          "connection");
+      ++batch;
+      StartConnection(ctx, fd);
       continue;
     }
     int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK) {
+      batch = 0;
       if (wait_fd(listen_fd, kReadable, Deadline::never()).status == WaitStatus::kCancelled) {
         return;
       }
@@ -74,6 +105,7 @@ int MakeSignalFd() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGQUIT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   sigprocmask(SIG_BLOCK, &set, nullptr);
   sigset_t unblock;
   sigemptyset(&unblock);
@@ -82,13 +114,16 @@ int MakeSignalFd() {
   return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-// Waits for a stop signal; SIGHUP is the master's business and is ignored.
+// Waits for a stop signal; SIGHUP is the master's business and is ignored;
+// SIGUSR1 (forwarded by the master) reopens the log file.
 void SignalLoop(int sfd, Event& stop) {
   for (;;) {
     if (wait_fd(sfd, kReadable, Deadline::never()).status == WaitStatus::kCancelled) return;
     signalfd_siginfo si;
     while (read(sfd, &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
-      if (si.ssi_signo != SIGHUP) {
+      if (si.ssi_signo == SIGUSR1) {
+        (void)observe::ReopenLogFile();
+      } else if (si.ssi_signo != SIGHUP) {
         spdlog::info("worker received signal '{}', stopping", strsignal(si.ssi_signo));
         stop.set();
         return;
@@ -125,10 +160,15 @@ void WorkerMain(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>
   Event stop;
   Fiber signals = spawn([sfd, &stop] { SignalLoop(sfd, stop); }, "signals");
   Fiber acceptor = spawn([&ctx, listen_fd] { AcceptLoop(ctx, listen_fd); }, "accept");
+  // Gauges every 250 ms and the admin listener (when configured).
+  WorkerObservers observers([&ctx] { return static_cast<int64_t>(ctx.admission.queued()); });
   spdlog::info("worker ready with '{}' routes", router.size());
+  NotifyReady();
   (void)stop.wait();
   acceptor.cancel();
   acceptor.join();
+  observers.Stop();
+  AcceptRemaining(ctx, listen_fd);
   forget_fd(listen_fd);
   ::close(listen_fd);
   Drain(ctx);
@@ -160,6 +200,10 @@ int RunWorker(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>& 
   {
     SchedulerOptions opts;
     opts.stack_size = cfg.stack_size;
+    opts.on_slow_slice = SlowSliceHook();  // counts slow slices by route
+    opts.offload_threads = cfg.offload_threads;
+    opts.max_ready_per_poll = cfg.scheduler.max_ready_per_poll;
+    opts.watchdog_threshold = cfg.watchdog_threshold;
     Scheduler scheduler(opts);
     scheduler.run([&] { WorkerMain(cfg, listen_fd, apps, sfd, exit_code); });
   }
