@@ -37,15 +37,17 @@ cleanup() {
   [ -f "$tmp/logs/nginx.pid" ] && kill -QUIT "$(cat "$tmp/logs/nginx.pid")" 2>/dev/null || true
   stop_daemon
   sleep 0.3
-  rm -rf "$tmp"
+  [ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 mkdir -p "$tmp/logs" "$tmp/tmp" "$tmp/conf"
+chmod 755 "$tmp"  # nginx's workers (www-data) connect to the socket in it
 
 start_daemon() {  # $1 = max_ready_per_poll, $2 = accept_batch
   cat > "$tmp/spindled.yaml" <<YAML
 listen:
   path: $tmp/spindle.sock
+  mode: "0666"
 workers: $workers
 log:
   level: warn
