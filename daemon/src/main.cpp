@@ -38,7 +38,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   const spindle::config::Config& cfg = *loaded.config;
-  spindle::server::SetupLogging(cfg.log_level);
+  if (std::string err; !spindle::server::SetupLogging(cfg, &err)) {
+    std::fprintf(stderr, "spindled: %s: %s\n", config_path.c_str(), err.c_str());
+    return 1;
+  }
 
   if (check_only) {
     std::vector<spindle::server::LoadedApp> apps;
