@@ -28,6 +28,7 @@
 #include <charconv>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "room_store.hpp"
@@ -64,8 +65,30 @@ std::chrono::milliseconds ParseDuration(const nlohmann::json& v, const std::stri
   throw std::invalid_argument(key + ": expected a positive duration (250, \"250ms\", \"25s\")");
 }
 
-void Unavailable(spindle::Response& res, const spindle::redis::Error& e) {
-  spdlog::warn("chat: redis at '{}' failed: '{}'", e.address(), e.what());
+// A Redis failure, taken out of its catch block: the reply is written
+// after it, because a fiber must not suspend while it holds a caught
+// exception.
+struct RedisFailure {
+  std::string address;
+  std::string what;
+};
+
+// Runs `fn` (Redis calls). Returns the failure, if any; a cancelled call
+// (client gone) ends the handler quietly through ClientGone.
+template <class F>
+std::optional<RedisFailure> TryRedis(F&& fn) {
+  try {
+    fn();
+    return std::nullopt;
+  } catch (const spindle::redis::Error& e) {
+    return RedisFailure{e.address(), e.what()};
+  } catch (const spindle::Cancelled&) {
+    throw spindle::ClientGone("cancelled while waiting for redis");
+  }
+}
+
+void Unavailable(spindle::Response& res, const RedisFailure& f) {
+  spdlog::warn("chat: redis at '{}' failed: '{}'", f.address, f.what);
   res.set_header("Retry-After", "5");
   res.send(503, "application/json", R"({"error":"storage unavailable"})" "\n");
 }
@@ -95,11 +118,36 @@ void PostMessage(App& app, spindle::Request& req, spindle::Response& res) {
     return res.send(400, "text/plain",
                     "expected JSON {\"user\": 1-32 bytes, \"text\": 1-2000 bytes}\n");
   }
-  try {
-    nlohmann::json msg = app.store.Post(room, user, text);
-    res.send(201, "application/json", msg.dump() + "\n");
-  } catch (const spindle::redis::Error& e) {
-    Unavailable(res, e);
+  nlohmann::json msg;
+  if (auto failed = TryRedis([&] { msg = app.store.Post(room, user, text); })) {
+    return Unavailable(res, *failed);
+  }
+  res.send(201, "application/json", msg.dump() + "\n");
+}
+
+// Parks on the subscription until a message newer than `since` arrives
+// (appended to `out`, with whatever else already arrived) or the poll
+// timeout passes. False when the fiber was cancelled (client gone).
+bool Wait(App& app, spindle::redis::Subscription& sub, const std::string& room, long long since,
+          nlohmann::json& out) {
+  spdlog::debug("chat: poll waiting in room '{}' since '{}'", room, since);
+  spindle::Deadline deadline = spindle::Deadline::after(app.poll_timeout);
+  spindle::redis::Message m;
+  for (;;) {
+    spindle::ChannelStatus st = sub.pop(m, deadline);
+    if (st == spindle::ChannelStatus::kCancelled) return false;
+    if (st == spindle::ChannelStatus::kClosed) {
+      throw spindle::redis::Unavailable(app.store.address(), "redis subscription closed");
+    }
+    if (st != spindle::ChannelStatus::kSuccess) return true;  // timeout: []
+    nlohmann::json msg = nlohmann::json::parse(m.payload, nullptr, false);
+    if (MessageId(msg) > since) out.push_back(std::move(msg));
+    if (out.empty()) continue;
+    while (sub.channel().try_pop(m) == spindle::ChannelStatus::kSuccess) {
+      msg = nlohmann::json::parse(m.payload, nullptr, false);
+      if (MessageId(msg) > since) out.push_back(std::move(msg));
+    }
+    return true;
   }
 }
 
@@ -107,37 +155,16 @@ void Poll(App& app, spindle::Request& req, spindle::Response& res) {
   std::string room = Room(req);
   long long since = req.query_int("since", 0);
   nlohmann::json out;
-  try {
+  bool gone = false;
+  std::optional<RedisFailure> failed = TryRedis([&] {
     // Subscribe before reading the backlog: a message stored in between
     // is then both in the backlog and on the channel, never in neither.
     spindle::redis::Subscription sub = app.store.Subscribe(room);
     out = app.store.Since(room, since);
-    if (out.empty()) {
-      spdlog::debug("chat: poll waiting in room '{}' since '{}'", room, since);
-      spindle::Deadline deadline = spindle::Deadline::after(app.poll_timeout);
-      spindle::redis::Message m;
-      for (;;) {
-        spindle::ChannelStatus st = sub.pop(m, deadline);
-        if (st == spindle::ChannelStatus::kCancelled) return;  // client gone; ~sub releases
-        if (st == spindle::ChannelStatus::kClosed) {
-          throw spindle::redis::Unavailable(app.store.address(), "redis subscription closed");
-        }
-        if (st != spindle::ChannelStatus::kSuccess) break;  // timeout: []
-        nlohmann::json msg = nlohmann::json::parse(m.payload, nullptr, false);
-        if (MessageId(msg) > since) out.push_back(std::move(msg));
-        // Take whatever else already arrived, then answer.
-        if (!out.empty()) {
-          while (sub.channel().try_pop(m) == spindle::ChannelStatus::kSuccess) {
-            msg = nlohmann::json::parse(m.payload, nullptr, false);
-            if (MessageId(msg) > since) out.push_back(std::move(msg));
-          }
-          break;
-        }
-      }
-    }
-  } catch (const spindle::redis::Error& e) {
-    return Unavailable(res, e);
-  }
+    if (out.empty()) gone = !Wait(app, sub, room, since, out);
+  });  // ~Subscription: unsubscribed here, also when the client went away
+  if (gone) return;
+  if (failed) return Unavailable(res, *failed);
   res.set_header("Cache-Control", "no-store");
   res.send(200, "application/json", out.dump() + "\n");
 }

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,11 +63,31 @@ nlohmann::json ParseEntries(const std::vector<spindle::redis::Reply>& items) {
   return out;
 }
 
+// A Redis failure, taken out of its catch block: the reply is written
+// after it, because a fiber must not suspend while it holds a caught
+// exception.
+struct RedisFailure {
+  std::string address;
+  std::string what;
+};
+
+// Runs `fn` (Redis calls). Returns the failure, if any; a cancelled call
+// (client gone) ends the handler quietly through ClientGone.
+template <class F>
+std::optional<RedisFailure> TryRedis(F&& fn) {
+  try {
+    fn();
+    return std::nullopt;
+  } catch (const spindle::redis::Error& e) {
+    return RedisFailure{e.address(), e.what()};
+  } catch (const spindle::Cancelled&) {
+    throw spindle::ClientGone("cancelled while waiting for redis");
+  }
+}
+
 // The answer to a failing Redis: a 503 page that says so, and a log line.
-void Unavailable(const App& app, spindle::Response& res, const spindle::redis::Error& e,
-                 bool html) {
-  spdlog::warn("guestbook: redis at '{}' failed: '{}'", e.address(), e.what());
-  if (res.head_sent()) throw;  // cannot change the status any more: abort
+void Unavailable(const App& app, spindle::Response& res, const RedisFailure& f, bool html) {
+  spdlog::warn("guestbook: redis at '{}' failed: '{}'", f.address, f.what);
   res.set_header("Retry-After", "5");
   if (!html) {
     res.send(503, "application/json", R"({"error":"storage unavailable"})" "\n");
@@ -80,14 +101,14 @@ void Unavailable(const App& app, spindle::Response& res, const spindle::redis::E
 void Page(const App& app, spindle::Request&, spindle::Response& res) {
   nlohmann::json entries;
   long long views = 0;
-  try {
-    auto p = app.redis.pipeline();
-    p.add("INCR", app.views_key).add("LRANGE", app.list_key, 0, app.max_entries - 1);
-    std::vector<spindle::redis::Reply> r = p.execute();
-    views = r.at(0).integer();
-    entries = ParseEntries(r.at(1).array());
-  } catch (const spindle::redis::Error& e) {
-    return Unavailable(app, res, e, true);
+  if (auto failed = TryRedis([&] {
+        auto p = app.redis.pipeline();
+        p.add("INCR", app.views_key).add("LRANGE", app.list_key, 0, app.max_entries - 1);
+        std::vector<spindle::redis::Reply> r = p.execute();
+        views = r.at(0).integer();
+        entries = ParseEntries(r.at(1).array());
+      })) {
+    return Unavailable(app, res, *failed, true);
   }
   for (auto& e : entries) e["when"] = FormatTime(e.value("time", 0LL));
   nlohmann::json data = {{"title", "Guestbook"}, {"mount", app.mount},
@@ -109,12 +130,12 @@ void Post(const App& app, spindle::Request& req, spindle::Response& res) {
                       std::chrono::system_clock::now().time_since_epoch()).count();
   std::string json = nlohmann::json{{"name", entry->name}, {"message", entry->message},
                                     {"time", now}}.dump();
-  try {
-    auto tx = app.redis.transaction();
-    tx.add("LPUSH", app.list_key, json).add("LTRIM", app.list_key, 0, app.max_entries - 1);
-    (void)tx.execute();
-  } catch (const spindle::redis::Error& e) {
-    return Unavailable(app, res, e, true);
+  if (auto failed = TryRedis([&] {
+        auto tx = app.redis.transaction();
+        tx.add("LPUSH", app.list_key, json).add("LTRIM", app.list_key, 0, app.max_entries - 1);
+        (void)tx.execute();
+      })) {
+    return Unavailable(app, res, *failed, true);
   }
   res.set_header("Location", app.mount + "/");
   res.send(303, "text/plain", "stored; see " + app.mount + "/\n");
@@ -122,11 +143,11 @@ void Post(const App& app, spindle::Request& req, spindle::Response& res) {
 
 void Json(const App& app, spindle::Request&, spindle::Response& res) {
   nlohmann::json entries;
-  try {
-    entries = ParseEntries(
-        app.redis.command("LRANGE", app.list_key, 0, app.max_entries - 1).array());
-  } catch (const spindle::redis::Error& e) {
-    return Unavailable(app, res, e, false);
+  if (auto failed = TryRedis([&] {
+        entries = ParseEntries(
+            app.redis.command("LRANGE", app.list_key, 0, app.max_entries - 1).array());
+      })) {
+    return Unavailable(app, res, *failed, false);
   }
   res.send(200, "application/json", entries.dump() + "\n");
 }
