@@ -58,6 +58,7 @@ TEST(Reload, UnderSteadyLoadNoRequestFails) {
 
 TEST(Reload, BrokenConfigKeepsServing) {
   DaemonHarness d(Options(LifecycleYaml("v1")));
+  ASSERT_TRUE(d.WaitForLog("master started worker", 10s, 2)) << d.Log();
   auto pids = d.WorkerPids();
   std::string broken = LifecycleYaml("v2");
   broken.replace(broken.find("workers: 2"), 10, "workers: two");

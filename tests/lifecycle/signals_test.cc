@@ -60,6 +60,8 @@ TEST(Signals, KilledWorkerIsRespawnedWithBackoff) {
   lo.threads = 2;
   LoadClient load(lo);
   load.Start();
+  // A worker may log "ready" before the master logs that it started it.
+  ASSERT_TRUE(d.WaitForLog("master started worker", 10s, 2)) << d.Log();
   auto pids = d.WorkerPids();
   ASSERT_EQ(pids.size(), 2u);
   ASSERT_EQ(kill(pids[0], SIGKILL), 0);
@@ -67,11 +69,13 @@ TEST(Signals, KilledWorkerIsRespawnedWithBackoff) {
   EXPECT_TRUE(d.WaitForLog("respawning worker '0' in '100ms'", 10s)) << d.Log();
   ASSERT_TRUE(d.WaitForLog("worker ready", 20s, 3)) << d.Log();
   // A quick second crash of the same slot waits twice as long.
+  ASSERT_TRUE(d.WaitForLog("master started worker", 10s, 3)) << d.Log();
   auto again = d.WorkerPids();
   ASSERT_EQ(again.size(), 3u);
   ASSERT_EQ(kill(again.back(), SIGKILL), 0);
   EXPECT_TRUE(d.WaitForLog("respawning worker '0' in '200ms'", 10s)) << d.Log();
   ASSERT_TRUE(d.WaitForLog("worker ready", 20s, 4)) << d.Log();
+  ASSERT_TRUE(d.WaitForLog("master started worker", 10s, 4)) << d.Log();
   // The service recovers: both live workers answer.
   ASSERT_TRUE(load.WaitForMore(50, 20s)) << load.Failures() << d.Log();
   load.Stop();
@@ -87,7 +91,9 @@ TEST(Signals, Sigusr1ReopensLogsAndKeepsWorkers) {
   o.yaml = LifecycleYaml("v1");
   o.expect_workers = 2;
   DaemonHarness d(o);
+  ASSERT_TRUE(d.WaitForLog("master started worker", 10s, 2)) << d.Log();
   auto pids = d.WorkerPids();
+  ASSERT_EQ(pids.size(), 2u);
   ASSERT_EQ(kill(d.pid(), SIGUSR1), 0);
   ASSERT_TRUE(d.WaitForLog("reopening log files", 10s)) << d.Log();
   std::this_thread::sleep_for(200ms);
