@@ -23,8 +23,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -236,6 +240,30 @@ TEST(ObserveE2E, WatchdogReportsABusyHandlerWithRouteAndDuration) {
   // A handler that yields is not reported.
   ASSERT_EQ(HttpGet(rig.nginx->port(), "/sleep?ms=200").status, 200);
   EXPECT_EQ(rig.daemon->CountLog("fiber 'GET /sleep'"), 0u);
+}
+
+// A worker killed with SIGKILL is respawned into the same slot: the counters
+// it had carry on (monotonic), the slot counts two starts, and only the live
+// process shows in spindle_worker_info.
+TEST(ObserveE2E, ARespawnedWorkerKeepsCountingInItsSlot) {
+  Rig rig(1);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(HttpGet(rig.nginx->port(), "/hello").status, 200);
+  ASSERT_TRUE(WaitUntil([&] { return rig.Metrics().Sum("spindle_requests_total") >= 3; }));
+  std::vector<pid_t> pids = rig.daemon->WorkerPids();
+  ASSERT_EQ(pids.size(), 1u);
+  ASSERT_EQ(::kill(pids[0], SIGKILL), 0);
+  ASSERT_TRUE(rig.daemon->WaitForLog("worker ready", std::chrono::seconds(10), 2))
+      << rig.daemon->Log();
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(HttpGet(rig.nginx->port(), "/hello").status, 200);
+  PromParse m;
+  ASSERT_TRUE(WaitUntil([&] {
+    m = rig.Metrics();
+    return m.Sum("spindle_requests_total") >= 5;
+  })) << m.Sum("spindle_requests_total");
+  EXPECT_EQ(m.Value("spindle_requests_total",
+                    {{"method", "GET"}, {"route", "/hello"}, {"code", "200"}}), 5);
+  EXPECT_EQ(m.Sum("spindle_worker_starts_total"), 2);
+  EXPECT_EQ(m.Sum("spindle_worker_info"), 1);
 }
 
 std::string AccessLine(const DaemonHarness& d) {
