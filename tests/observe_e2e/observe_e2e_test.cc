@@ -266,6 +266,27 @@ TEST(ObserveE2E, ARespawnedWorkerKeepsCountingInItsSlot) {
   EXPECT_EQ(m.Sum("spindle_worker_info"), 1);
 }
 
+// After a SIGHUP reload the new generation counts in the other half of the
+// region: the totals stay monotonic (old slot + new slot) and, once the old
+// worker has drained and exited, one live worker remains.
+TEST(ObserveE2E, CountersStayMonotonicAcrossAReload) {
+  Rig rig(1);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(HttpGet(rig.nginx->port(), "/hello").status, 200);
+  ASSERT_TRUE(WaitUntil([&] { return rig.Metrics().Sum("spindle_requests_total") >= 3; }));
+  ASSERT_EQ(::kill(rig.daemon->pid(), SIGHUP), 0);
+  ASSERT_TRUE(rig.daemon->WaitForLog("reload done", std::chrono::seconds(15)))
+      << rig.daemon->Log();
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(HttpGet(rig.nginx->port(), "/hello").status, 200);
+  PromParse m;
+  ASSERT_TRUE(WaitUntil([&] {
+    m = rig.Metrics();
+    return m.Sum("spindle_requests_total") >= 7 && m.Sum("spindle_worker_info") == 1;
+  })) << m.Sum("spindle_requests_total") << " " << m.Sum("spindle_worker_info");
+  EXPECT_EQ(m.Value("spindle_requests_total",
+                    {{"method", "GET"}, {"route", "/hello"}, {"code", "200"}}), 7);
+  EXPECT_EQ(m.Sum("spindle_worker_starts_total"), 2);
+}
+
 std::string AccessLine(const DaemonHarness& d) {
   for (const std::string& line : Lines(d.Log())) {
     if (line.find("access") != std::string::npos &&
