@@ -28,11 +28,15 @@ TEST(Lifecycle, DeadWorkerIsRespawned) {
   o.yaml = std::string("workers: 2\n") + kHelloApps;
   o.expect_workers = 2;
   DaemonHarness d(o);
+  // "worker ready" (the harness's start condition) is logged by the child and
+  // may come before the master's "master started worker" line: wait for both.
+  ASSERT_TRUE(d.WaitForLog("master started worker", 10s, 2)) << d.Log();
   auto pids = d.WorkerPids();
   ASSERT_EQ(pids.size(), 2u);
   ASSERT_EQ(kill(pids[0], SIGKILL), 0);
   ASSERT_TRUE(d.WaitForLog("killed by signal", 5s)) << d.Log();
   ASSERT_TRUE(d.WaitForLog("worker ready", 10s, 3)) << d.Log();
+  ASSERT_TRUE(d.WaitForLog("master started worker", 10s, 3)) << d.Log();
   EXPECT_EQ(d.WorkerPids().size(), 3u);
   for (int i = 0; i < 20; ++i) {
     FrameClient c(d.socket_path());
