@@ -36,10 +36,12 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$tmp/logs" "$tmp/tmp" "$tmp/conf"
+chmod 755 "$tmp"   # nginx workers (user nobody) must reach the sockets
 
 cat > "$tmp/spindled.yaml" <<YAML
 listen:
   path: $tmp/spindle.sock
+  mode: "0666"
 workers: $workers
 log:
   level: warn
