@@ -57,6 +57,8 @@ class Scheduler {
 
   size_t fibers_alive() const noexcept;
   size_t stack_bytes_in_use() const noexcept;
+  // offload() jobs waiting for a pool thread (approximate).
+  size_t offload_queue_depth() const noexcept;
   // How many slow slices the watchdog has reported.
   uint64_t slow_slices() const noexcept;
   // Context switches so far (the watchdog's heartbeat).

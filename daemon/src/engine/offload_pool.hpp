@@ -37,6 +37,8 @@ class OffloadPool {
   OffloadPool& operator=(const OffloadPool&) = delete;
 
   void Submit(const Job& job);
+  // Jobs waiting for a pool thread (approximate; any thread).
+  size_t queued() const noexcept { return queued_.load(std::memory_order_relaxed); }
 
  private:
   void ThreadMain();

@@ -26,6 +26,7 @@ Scheduler* Scheduler::current() noexcept {
 
 size_t Scheduler::fibers_alive() const noexcept { return impl_->fibers_alive(); }
 size_t Scheduler::stack_bytes_in_use() const noexcept { return impl_->stack_bytes_in_use(); }
+size_t Scheduler::offload_queue_depth() const noexcept { return impl_->offload_queue_depth(); }
 uint64_t Scheduler::slow_slices() const noexcept { return impl_->slow_slices(); }
 uint64_t Scheduler::switches() const noexcept { return impl_->switches(); }
 const SchedulerOptions& Scheduler::options() const noexcept { return impl_->options(); }

@@ -337,4 +337,8 @@ void SchedulerImpl::DestroyFiber(FiberContext* fc) {
   Release(fc);
 }
 
+size_t SchedulerImpl::offload_queue_depth() const noexcept {
+  return offload_pool_ ? offload_pool_->queued() : 0;
+}
+
 }  // namespace spindle::impl

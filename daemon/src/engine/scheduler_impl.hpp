@@ -79,6 +79,7 @@ class SchedulerImpl {
 
   // Stats and watchdog support (any thread).
   size_t fibers_alive() const noexcept { return alive_.load(std::memory_order_relaxed); }
+  size_t offload_queue_depth() const noexcept;
   size_t stack_bytes_in_use() const noexcept {
     return pool_.in_use() * pool_.usable_size();
   }

@@ -3,6 +3,8 @@
 
 #include "observe/observe.hpp"
 
+#include <spindle/scheduler.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <grp.h>
@@ -128,8 +130,8 @@ WorkerObservers::WorkerObservers(std::function<int64_t()> queue_depth) {
   sampler_ = observe::StartGaugeSampler([queue_depth = std::move(queue_depth)] {
     observe::GaugeSample g = observe::SchedulerGauges();
     g.queue_depth = queue_depth();
-    // The engine does not expose its offload queue yet: reported as 0.
-    g.offload_queue = 0;
+    Scheduler* sched = Scheduler::current();
+    g.offload_queue = sched ? static_cast<int64_t>(sched->offload_queue_depth()) : 0;
     return g;
   });
   if (g_admin_fd >= 0) admin_ = observe::StartAdminListener(g_admin_fd);
