@@ -436,7 +436,7 @@ ngx_http_spindle_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
             }
             p->last_in = &cl->next;
 
-            /* STUB */ b->num = buf->num;
+            b->num = buf->num;  /* buffer number for the debug log */
 
             continue;
         }
