@@ -118,6 +118,12 @@ bool NotifySocket::WaitFor(const std::string& needle, std::chrono::milliseconds 
 ActivatedDaemon SpawnActivated(const std::string& binary, const std::string& config,
                                const std::string& log, int listen_fd,
                                const std::string& notify_path) {
+  return SpawnActivated(binary, config, log, std::vector<int>{listen_fd}, notify_path);
+}
+
+ActivatedDaemon SpawnActivated(const std::string& binary, const std::string& config,
+                               const std::string& log, const std::vector<int>& listen_fds,
+                               const std::string& notify_path) {
   ActivatedDaemon d;
   d.log = log;
   // Everything the child needs is built before fork(): the test process has
@@ -128,7 +134,7 @@ ActivatedDaemon SpawnActivated(const std::string& binary, const std::string& con
     if (v.rfind("LISTEN_", 0) == 0 || v.rfind("NOTIFY_SOCKET=", 0) == 0) continue;
     env.emplace_back(v);
   }
-  env.push_back("LISTEN_FDS=1");
+  env.push_back("LISTEN_FDS=" + std::to_string(listen_fds.size()));
   env.push_back("NOTIFY_SOCKET=" + notify_path);
   char listen_pid[32] = "LISTEN_PID=";
   std::vector<char*> envp;
@@ -146,12 +152,12 @@ ActivatedDaemon SpawnActivated(const std::string& binary, const std::string& con
       dup2(logfd, 1);
       dup2(logfd, 2);
     }
-    // systemd's layout: the first passed socket is fd 3, without CLOEXEC.
-    if (listen_fd == 3) {
-      fcntl(3, F_SETFD, 0);
-    } else {
-      dup2(listen_fd, 3);
-    }
+    // systemd's layout: the passed sockets are fds 3, 4, ..., without
+    // CLOEXEC. Move them out of that range first so no dup2 clobbers one.
+    int moved[16];
+    size_t count = listen_fds.size() < 16 ? listen_fds.size() : 16;
+    for (size_t i = 0; i < count; ++i) moved[i] = fcntl(listen_fds[i], F_DUPFD_CLOEXEC, 64);
+    for (size_t i = 0; i < count; ++i) dup2(moved[i], 3 + static_cast<int>(i));
     // LISTEN_PID=<our own pid>, formatted without allocating.
     char digits[16];
     int n = 0;

@@ -53,6 +53,11 @@ struct ActivatedDaemon {
 ActivatedDaemon SpawnActivated(const std::string& binary, const std::string& config,
                                const std::string& log, int listen_fd,
                                const std::string& notify_path);
+// The same with several sockets (as a .socket unit with several
+// ListenStream= lines): listen_fds[i] becomes fd 3 + i, LISTEN_FDS=size.
+ActivatedDaemon SpawnActivated(const std::string& binary, const std::string& config,
+                               const std::string& log, const std::vector<int>& listen_fds,
+                               const std::string& notify_path);
 
 // Waits for the process to exit; returns its wait status, or -1 on timeout.
 int WaitExit(pid_t pid, std::chrono::milliseconds timeout);

@@ -88,6 +88,55 @@ class Activation : public ::testing::Test {
   std::vector<pid_t> started_;
 };
 
+// spindled.socket passes the request socket and the admin socket; the daemon
+// tells them apart by their paths (here passed admin first), and neither
+// binds nor chowns them: the config's group does not even exist, so a
+// chown attempt would stop the daemon.
+TEST_F(Activation, MatchesSeveralInheritedSocketsByPath) {
+  std::string admin = dir_ + "/admin.sock";
+  int admin_fd = ListenUnixSocket(admin);
+  std::ofstream(config_, std::ios::trunc)
+      << "listen:\n  path: " << sock_ << "\n  group: no-such-group-spindle\n"
+      << "admin:\n  path: " << admin << "\n  group: no-such-group-spindle\n"
+      << LifecycleYaml("v1");
+  size_t ready_before = notify_->Count("READY=1");
+  ActivatedDaemon d = SpawnActivated(DefaultSpindledPath(), config_, dir_ + "/m.log",
+                                     std::vector<int>{admin_fd, listen_fd_}, notify_->path());
+  started_.push_back(d.pid);
+  ASSERT_TRUE(notify_->WaitFor("READY=1", 30s, ready_before + 1)) << ReadAll(dir_ + "/m.log");
+  EXPECT_EQ(Get(sock_, "/tag"), "v1");
+  FrameClient c(admin);
+  FrameResponse r = c.Request("GET", "/status.txt");
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::string log = ReadAll(dir_ + "/m.log");
+  EXPECT_NE(log.find("admin listener on 'unix:" + admin + "' (from systemd)"), std::string::npos)
+      << log;
+  StopGracefully(d.pid, "m.log");
+  struct stat st;
+  EXPECT_EQ(stat(admin.c_str(), &st), 0) << "the daemon unlinked the inherited admin socket";
+  close(admin_fd);
+}
+
+// A unit whose socket path differs from listen: still serves (the unit's
+// socket wins, with a warning), and an admin: path that systemd did not pass
+// is bound by the daemon itself.
+TEST_F(Activation, UnmatchedSocketServesWithAWarning) {
+  std::string admin = dir_ + "/own-admin.sock";
+  std::ofstream(config_, std::ios::trunc)
+      << "listen:\n  path: " << dir_ << "/elsewhere.sock\n"
+      << "admin:\n  path: " << admin << "\n  mode: \"0666\"\n"
+      << LifecycleYaml("v1");
+  pid_t pid = Start("u.log");
+  EXPECT_EQ(Get(sock_, "/tag"), "v1");
+  std::string log = ReadAll(dir_ + "/u.log");
+  EXPECT_NE(log.find("systemd passed 'unix:" + sock_ + "', not listen:"), std::string::npos) << log;
+  FrameClient c(admin);
+  EXPECT_EQ(c.Request("GET", "/status.txt").status, 200);
+  StopGracefully(pid, "u.log");
+  struct stat st;
+  EXPECT_NE(stat(admin.c_str(), &st), 0) << "the daemon left its own admin socket behind";
+}
+
 TEST_F(Activation, ServesTheInheritedSocketAndNotifiesSystemd) {
   pid_t pid = Start("a.log");
   std::string log = ReadAll(dir_ + "/a.log");

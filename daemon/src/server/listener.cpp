@@ -1,21 +1,19 @@
 // listener.cpp: see listener.hpp.
 #include "server/listener.hpp"
 
+#include "server/inherited_sockets.hpp"
+#include "server/socket_owner.hpp"
+
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 namespace spindle::server {
@@ -23,32 +21,6 @@ namespace {
 
 std::string Errno(const std::string& what) {
   return what + ": " + std::strerror(errno);
-}
-
-bool ResolveUser(const std::string& name, uid_t* uid) {
-  unsigned v = 0;
-  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), v);
-  if (ec == std::errc() && end == name.data() + name.size()) {
-    *uid = v;
-    return true;
-  }
-  passwd* pw = getpwnam(name.c_str());
-  if (!pw) return false;
-  *uid = pw->pw_uid;
-  return true;
-}
-
-bool ResolveGroup(const std::string& name, gid_t* gid) {
-  unsigned v = 0;
-  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), v);
-  if (ec == std::errc() && end == name.data() + name.size()) {
-    *gid = v;
-    return true;
-  }
-  group* gr = getgrnam(name.c_str());
-  if (!gr) return false;
-  *gid = gr->gr_gid;
-  return true;
 }
 
 // A socket file left behind by a dead daemon is removed; one that still
@@ -90,17 +62,7 @@ ListenResult ListenUnix(const config::ListenConfig& cfg) {
   if (chmod(cfg.path.c_str(), cfg.mode) != 0) {
     r.error = Errno("chmod('" + cfg.path + "')");
   }
-  if (r.error.empty() && (!cfg.owner.empty() || !cfg.group.empty())) {
-    uid_t uid = static_cast<uid_t>(-1);
-    gid_t gid = static_cast<gid_t>(-1);
-    if (!cfg.owner.empty() && !ResolveUser(cfg.owner, &uid)) {
-      r.error = "unknown user '" + cfg.owner + "' for listen.owner";
-    } else if (!cfg.group.empty() && !ResolveGroup(cfg.group, &gid)) {
-      r.error = "unknown group '" + cfg.group + "' for listen.group";
-    } else if (chown(cfg.path.c_str(), uid, gid) != 0) {
-      r.error = Errno("chown('" + cfg.path + "')");
-    }
-  }
+  if (r.error.empty()) r.error = ChownSocketFile(cfg.path, cfg.owner, cfg.group, "listen");
   if (r.error.empty() && listen(fd, cfg.backlog) != 0) r.error = Errno("listen()");
   if (!r.error.empty()) {
     close(fd);
@@ -145,16 +107,18 @@ ListenResult ListenTcp(const config::ListenConfig& cfg) {
 }  // namespace
 
 ListenResult OpenListener(const config::ListenConfig& cfg) {
-  int n = sd_listen_fds(1);
-  if (n >= 1) {
-    ListenResult r;
-    r.fd = SD_LISTEN_FDS_START;
-    r.inherited = true;
-    int flags = fcntl(r.fd, F_GETFL);
-    fcntl(r.fd, F_SETFL, flags | O_NONBLOCK);
-    fcntl(r.fd, F_SETFD, FD_CLOEXEC);
-    if (n > 1) spdlog::warn("listener: '{}' sockets passed by systemd, using the first", n);
-    return r;
+  if (int fd = TakeInheritedSocket(cfg); fd >= 0) return {fd, true, {}};
+  return cfg.is_unix() ? ListenUnix(cfg) : ListenTcp(cfg);
+}
+
+ListenResult OpenStartListener(const config::ListenConfig& cfg,
+                               const config::ListenConfig* admin) {
+  if (int fd = TakeInheritedSocket(cfg); fd >= 0) return {fd, true, {}};
+  std::string other;
+  if (int fd = TakeAnyInheritedSocket(admin, &other); fd >= 0) {
+    spdlog::warn("listener: systemd passed '{}', not listen: '{}'; serving on the socket "
+                 "from systemd", other, cfg.Describe());
+    return {fd, true, {}};
   }
   return cfg.is_unix() ? ListenUnix(cfg) : ListenTcp(cfg);
 }

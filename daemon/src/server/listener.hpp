@@ -1,7 +1,8 @@
 // listener.hpp: the master's listening socket: a unix socket (path, file
 // mode, owner and group from the config) or a TCP host:port, or one inherited
-// from systemd socket activation. Called by the master before it forks the
-// workers; the fd is nonblocking and inherited by every worker.
+// from systemd socket activation (inherited_sockets.hpp). Called by the
+// master before it forks the workers; the fd is nonblocking and inherited by
+// every worker.
 #pragma once
 
 #include "config/config.hpp"
@@ -16,7 +17,13 @@ struct ListenResult {
   std::string error;
 };
 
+// The socket systemd passed for this address, or a newly bound one.
 ListenResult OpenListener(const config::ListenConfig& cfg);
+// At start: as OpenListener, but if systemd passed sockets and none has
+// cfg's address, serves the first one not bound to `admin`'s address (the
+// unit's socket path wins over a stale config, with a warning).
+ListenResult OpenStartListener(const config::ListenConfig& cfg,
+                               const config::ListenConfig* admin);
 // Removes the unix socket file of a listener we bound ourselves.
 void RemoveListener(const config::ListenConfig& cfg, const ListenResult& l);
 

@@ -98,7 +98,8 @@ class Master {
     }
     RaiseFileLimit(cfg);
     sfd_ = BlockSignals();
-    current_->listener = OpenListener(cfg.listen);
+    const config::ListenConfig* admin = cfg.observe.admin ? &*cfg.observe.admin : nullptr;
+    current_->listener = OpenStartListener(cfg.listen, admin);
     if (current_->listener.fd < 0) {
       spdlog::error("spindled cannot listen on '{}': {}", cfg.listen.Describe(),
                     current_->listener.error);

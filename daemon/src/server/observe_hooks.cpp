@@ -2,17 +2,16 @@
 #include "server/observe_hooks.hpp"
 
 #include "observe/observe.hpp"
+#include "server/inherited_sockets.hpp"
+#include "server/socket_owner.hpp"
 
 #include <spindle/scheduler.hpp>
 
 #include <spdlog/spdlog.h>
 
-#include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
@@ -23,44 +22,6 @@ int g_admin_fd = -1;
 std::string g_admin_path;  // unix socket we bound (removed at exit)
 pid_t g_master_pid = 0;
 unsigned g_slots = 0;
-
-bool ParseId(const std::string& s, unsigned* v) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return ec == std::errc() && end == s.data() + s.size();
-}
-
-// owner/group of the admin socket file, like the main listener's.
-bool ChownSocket(const config::ListenConfig& l, std::string* err) {
-  if (l.owner.empty() && l.group.empty()) return true;
-  uid_t uid = static_cast<uid_t>(-1);
-  gid_t gid = static_cast<gid_t>(-1);
-  unsigned v = 0;
-  if (!l.owner.empty()) {
-    if (ParseId(l.owner, &v)) {
-      uid = v;
-    } else if (passwd* pw = getpwnam(l.owner.c_str())) {
-      uid = pw->pw_uid;
-    } else {
-      *err = "admin socket: unknown user '" + l.owner + "'";
-      return false;
-    }
-  }
-  if (!l.group.empty()) {
-    if (ParseId(l.group, &v)) {
-      gid = v;
-    } else if (group* gr = getgrnam(l.group.c_str())) {
-      gid = gr->gr_gid;
-    } else {
-      *err = "admin socket: unknown group '" + l.group + "'";
-      return false;
-    }
-  }
-  if (chown(l.path.c_str(), uid, gid) != 0) {
-    *err = "admin socket: chown('" + l.path + "'): " + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
 
 void RemoveAdminSocket() {
   if (getpid() == g_master_pid && !g_admin_path.empty()) ::unlink(g_admin_path.c_str());
@@ -89,23 +50,33 @@ bool SetUpObservability(const config::Config& cfg, std::string* err) {
   ac.port = l.port;
   ac.mode = l.mode;
   ac.backlog = l.backlog;
-  int fd = observe::OpenAdminListener(ac, err);
-  if (fd < 0) return false;
-  if (l.is_unix() && !ChownSocket(l, err)) {
-    ::close(fd);
-    ::unlink(l.path.c_str());
-    return false;
+  // From spindled.socket when systemd passed it: already bound, owned and
+  // moded by the unit, and never unlinked by us.
+  int fd = TakeInheritedSocket(l);
+  bool inherited = fd >= 0;
+  if (!inherited) {
+    fd = observe::OpenAdminListener(ac, err);
+    if (fd < 0) return false;
+    if (l.is_unix()) {
+      if (std::string e = ChownSocketFile(l.path, l.owner, l.group, "admin"); !e.empty()) {
+        *err = "admin socket: " + e;
+        ::close(fd);
+        ::unlink(l.path.c_str());
+        return false;
+      }
+    }
   }
   if (g_admin_fd >= 0) ::close(g_admin_fd);
   g_admin_fd = fd;
-  if (l.is_unix() && g_admin_path.empty()) {
+  if (!inherited && l.is_unix() && g_admin_path.empty()) {
     g_master_pid = getpid();
     std::atexit(RemoveAdminSocket);
   }
-  g_admin_path = l.path;
+  if (!inherited) g_admin_path = l.path;
   uint16_t port = observe::BoundPort(fd);
-  spdlog::info("master: admin listener on '{}'",
-               l.is_unix() ? "unix:" + l.path : l.host + ":" + std::to_string(port));
+  spdlog::info("master: admin listener on '{}'{}",
+               l.is_unix() ? "unix:" + l.path : l.host + ":" + std::to_string(port),
+               inherited ? " (from systemd)" : "");
   return true;
 }
 
