@@ -61,6 +61,14 @@ unit_syscall_list() {
   rm -f "$allowed" "$allowed.deny"
 }
 
+# A maintainer script that printed an error (dpkg names the script) fails
+# the check even when dpkg carried on.
+maintainer_scripts_quiet() {
+  if grep -E '/var/lib/dpkg/info/(spindled|libspindle|libnginx-mod-http-spindle)[^ ]*\.(pre|post)(inst|rm)' "$1"; then
+    fail "a maintainer script printed an error (above)"
+  fi
+}
+
 # --- phases -------------------------------------------------------------------
 
 phase_install() {
@@ -68,15 +76,17 @@ phase_install() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   step "apt-get install ./spindled ./libspindle0 ./libnginx-mod-http-spindle ./libspindle-dev nginx"
-  apt-get install -y "$debs"/spindled_*.deb "$debs"/libspindle0_*.deb \
-    "$debs"/libnginx-mod-http-spindle_*.deb "$debs"/libspindle-dev_*.deb nginx
   mkdir -p "$state"
+  apt-get install -y "$debs"/spindled_*.deb "$debs"/libspindle0_*.deb \
+    "$debs"/libnginx-mod-http-spindle_*.deb "$debs"/libspindle-dev_*.deb nginx 2>&1 \
+    | tee "$state/install.log"
+  maintainer_scripts_quiet "$state/install.log"
   for p in "${packages[@]}"; do dpkg -L "$p" > "$state/$p.list"; done
   # What this check needs beyond the packages: a compiler and CMake for the
   # SDK app (as its README says), systemd-analyze for the unit's syscall
   # sets, libseccomp for unit_exec, curl for requests.
-  apt-get install -y --no-install-recommends cmake g++ make curl libseccomp-dev \
-    systemd procps
+  apt-get install -y --no-install-recommends cmake g++ make pkg-config curl \
+    libseccomp-dev systemd procps
 }
 
 check_files() {
@@ -106,8 +116,11 @@ build_sdk_app() {
   cmake --install "$state/sdk-build" >/dev/null
   [ -f /usr/local/lib/spindle/apps/sdk_app.so ] || fail "sdk_app.so not installed"
   # The same app through pkg-config, as a Makefile user would build it.
-  g++ -shared -fPIC -o "$state/sdk_app_pc.so" "$src/sdk_app.cpp" \
-    $(pkg-config --cflags --libs spindle) || fail "pkg-config build of sdk_app"
+  local flags
+  flags=$(pkg-config --cflags --libs spindle) || fail "pkg-config knows no 'spindle'"
+  # shellcheck disable=SC2086
+  g++ -shared -fPIC -o "$state/sdk_app_pc.so" "$src/sdk_app.cpp" $flags \
+    || fail "pkg-config build of sdk_app"
   cat >> /etc/spindle/spindled.yaml <<'YAML'
   - name: sdk
     path: /usr/local/lib/spindle/apps/sdk_app.so
@@ -220,7 +233,7 @@ phase_purge() {
   local p f left=0
   pgrep -x spindled >/dev/null || fail "spindled is not running before the purge"
   step "apt-get purge ${packages[*]} (the daemon still runs)"
-  DEBIAN_FRONTEND=noninteractive apt-get purge -y "${packages[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y "${packages[@]}" 2>&1 | tee "$state/purge.log"
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q installed \
       && fail "$p is still installed"
@@ -240,6 +253,7 @@ phase_purge() {
   if pgrep -a -x spindled; then fail "spindled still runs after purge"; fi
   grep -q "main process exited, status 0" "$state/daemon.log" \
     || { tail -n 20 "$state/daemon.log"; fail "the daemon did not stop cleanly"; }
+  maintainer_scripts_quiet "$state/purge.log"
   step "purge removed every packaged file and stopped the daemon (exit status 0)"
   # nginx stays installed (not ours); its config still names spindle_pass,
   # so stop it by pid rather than with `nginx -s`, which parses the config.
