@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$src/systemd/spindled.service" "$src/systemd/spindled.socket" "$tmp/"
 sed -i "s#/usr/sbin/spindled#$bin#g" "$tmp/spindled.service"
 cd "$tmp"
-if ! systemd-analyze verify ./spindled.socket ./spindled.service 2>"$tmp/verify.err"; then
+if ! systemd-analyze verify --man=no ./spindled.socket ./spindled.service 2>"$tmp/verify.err"; then
   cat "$tmp/verify.err" >&2
   echo "verify_units: systemd-analyze verify failed" >&2
   exit 1
