@@ -210,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "unsupported protocol version"},
         Malformed{"UnknownType", Header(1, 99, 0), "unknown frame type"},
         Malformed{"ReservedBits", Header(1, 3, 0, 1), "reserved bits set"},
-        Malformed{"HeadOverLimit", Header(1, 1, 1 << 20), "frame too large"},
+        Malformed{"HeadOverProtocolCeiling", Header(1, 1, (1 << 20) + 1), "frame too large"},
         Malformed{"EmptyBody", Header(1, 2, 0), "invalid frame length"},
         Malformed{"BodyOutsideRequest", Header(1, 2, 3) + "abc", "body frame outside a request"},
         Malformed{"ResponseFrameFromNginx", Header(1, 6, 0), "unexpected frame type"},
@@ -219,6 +219,39 @@ INSTANTIATE_TEST_SUITE_P(
                       std::string(8, '\0'),
                   "truncated field"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// Limits are request errors: answered as responses, the body (if any)
+// dropped, and the same connection serves the next request.
+TEST_F(DaemonTest, TooManyHeadersIs431AndTheConnectionStays) {
+  auto c = Connect();
+  FieldList many;
+  for (int i = 0; i < 300; ++i) many.push_back({"X-H" + std::to_string(i), "v"});
+  auto r = c->Request("GET", "/hello", {}, many);
+  EXPECT_EQ(r.status, 431);
+  EXPECT_TRUE(r.ended);
+  EXPECT_EQ(c->Request("GET", "/hello").status, 200);
+}
+
+TEST_F(DaemonTest, HeadOverMaxHeadSizeIs431WithBodyDropped) {
+  auto c = Connect();
+  // 20 KiB of headers against max_head_size 16k, then a body to drop.
+  FieldList big = {{"X-Big", std::string(20 * 1024, 'a')}};
+  auto r = c->Request("POST", "/t/echo", std::string(100000, 'b'), big);
+  EXPECT_EQ(r.status, 431);
+  EXPECT_TRUE(r.ended);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(c->Request("GET", "/hello").status, 200);
+}
+
+TEST_F(DaemonTest, UriOverMaxUriLengthIs414) {
+  auto c = Connect();
+  auto r = c->Request("GET", "/hello?q=" + std::string(9000, 'q'));
+  EXPECT_EQ(r.status, 414);
+  EXPECT_TRUE(r.ended);
+  // At the limit (8k by default) it is routed.
+  std::string at = "/hello?q=";
+  at += std::string(8 * 1024 - at.size(), 'q');
+  EXPECT_EQ(c->Request("GET", at).status, 200);
+}
 
 TEST_F(DaemonTest, HandlerExceptionIs500AndLogged) {
   auto c = Connect();

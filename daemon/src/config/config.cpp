@@ -212,13 +212,17 @@ class Parser {
   LimitsConfig ParseLimits(const YAML::Node& node, const std::string& key) {
     LimitsConfig l;
     RequireMap(node, key);
-    CheckKeys(node, key, {"max_head_size", "max_headers", "max_body_size"});
+    CheckKeys(node, key, {"max_head_size", "max_headers", "max_uri_length", "max_body_size"});
     if (auto n = node["max_head_size"]) {
       l.max_head_size = static_cast<uint32_t>(
           Size(n, Join(key, "max_head_size"), 1024, 1024 * 1024));
     }
     if (auto n = node["max_headers"]) {
       l.max_headers = static_cast<uint32_t>(Unsigned(n, Join(key, "max_headers"), 1, 1024));
+    }
+    if (auto n = node["max_uri_length"]) {
+      l.max_uri_length = static_cast<uint32_t>(
+          Size(n, Join(key, "max_uri_length"), 16, 1024 * 1024));
     }
     if (auto n = node["max_body_size"]) {
       l.max_body_size = Size(n, Join(key, "max_body_size"), 0, 1ull << 40);

@@ -40,6 +40,7 @@ struct ListenConfig {
 struct LimitsConfig {
   uint32_t max_head_size = 64 * 1024;     // REQUEST_HEAD payload bytes
   uint32_t max_headers = 256;             // headers (and params) per request
+  uint32_t max_uri_length = 8 * 1024;     // raw URI with query (414 beyond)
   uint64_t max_body_size = 100ull << 20;  // request body bytes (413 beyond)
 };
 

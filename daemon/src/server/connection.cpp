@@ -33,8 +33,11 @@ const char* ReasonPhrase(int status) {
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     default: return "Error";
   }
 }
@@ -45,7 +48,9 @@ Connection::Connection(WorkerContext& worker, int fd)
     : w_(worker),
       fd_(fd),
       out_(fd, worker.config.idle_timeout) {
-  limits_.max_head_size = worker.config.limits.max_head_size;
+  // Frames are checked against the protocol's ceilings here; a head over
+  // the configured max_head_size is a request error (431), not a bad frame.
+  limits_.max_head_size = SPINDLE_MAX_HEAD_SIZE;
   limits_.max_body_frame = SPINDLE_MAX_BODY_FRAME;
   next = w_.connections;
   if (next) next->prev = this;
@@ -93,6 +98,17 @@ void Connection::Run() {
       if (!keep) break;
       continue;
     }
+    if (st == ReadStatus::kOversizedHead) {
+      last_activity_ = Clock::now();
+      if (receiving_) {
+        ProtocolError("request head before the previous request's end");
+        break;
+      }
+      spdlog::info("request head of '{}' bytes over limits.max_head_size '{}': 431",
+                   hdr.length, w_.config.limits.max_head_size);
+      if (!DiscardPayload(hdr.length) || !AnswerOverLimit(431)) break;
+      continue;
+    }
     if (st == ReadStatus::kTimeout) {
       if (OnTimeout()) continue;
       break;
@@ -131,6 +147,10 @@ Connection::ReadStatus Connection::ReadFrame(spindle_frame_header_t& hdr,
         last_error_ = rc;
         return ReadStatus::kMalformed;
       }
+      if (hdr.type == SPINDLE_FRAME_REQUEST_HEAD &&
+          hdr.length > w_.config.limits.max_head_size) {
+        return ReadStatus::kOversizedHead;
+      }
       need = SPINDLE_FRAME_HEADER_SIZE + hdr.length;
       if (avail >= need) {
         *payload = rbuf_.get() + rpos_ + SPINDLE_FRAME_HEADER_SIZE;
@@ -166,6 +186,41 @@ Connection::ReadStatus Connection::ReadFrame(spindle_frame_header_t& hdr,
     }
     return ReadStatus::kError;
   }
+}
+
+bool Connection::DiscardPayload(uint32_t len) {
+  rpos_ += SPINDLE_FRAME_HEADER_SIZE;
+  size_t left = len;
+  for (;;) {
+    size_t take = std::min(left, rend_ - rpos_);
+    rpos_ += take;
+    left -= take;
+    if (rpos_ == rend_) rpos_ = rend_ = 0;
+    if (left == 0) return true;
+    IoResult r = read_some(fd_, rbuf_.get() + rend_, rcap_ - rend_,
+                           Deadline::after(w_.config.idle_timeout));
+    if (r.n <= 0) return false;
+    rend_ += static_cast<size_t>(r.n);
+  }
+}
+
+bool Connection::AnswerOverLimit(int status) {
+  JoinHandler();
+  ++requests_;
+  ++MutableStats().requests;
+  Request& r = request_;
+  r.method_ = r.uri_ = r.protocol_ = r.path_ = r.query_ = {};
+  r.headers_.clear();
+  r.params_.clear();
+  r.route_ = {};
+  r.has_body_ = false;
+  r.content_length_ = -1;
+  r.body_ = &body_;
+  body_.Reset(0);
+  receiving_ = true;
+  request_start_ = Clock::now();
+  StartHandler(nullptr, status, {});
+  return true;
 }
 
 // After a request's end frame nginx sends nothing until our response is
@@ -264,8 +319,7 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
   h.params = w_.scratch_params.data();
   h.headers = w_.scratch_headers.data();
   int rc = spindle_request_head_decode(
-      reinterpret_cast<const uint8_t*>(head_storage_.data()), len, &h,
-      static_cast<uint16_t>(w_.config.limits.max_headers));
+      reinterpret_cast<const uint8_t*>(head_storage_.data()), len, &h, SPINDLE_MAX_FIELDS);
   if (rc != SPINDLE_OK) {
     last_error_ = rc;
     ProtocolError(spindle_strerror(rc));
@@ -295,6 +349,21 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
   receiving_ = true;
   request_start_ = Clock::now();
 
+  const config::LimitsConfig& limits = w_.config.limits;
+  if (h.nheaders > limits.max_headers || h.nparams > limits.max_headers) {
+    spdlog::info("request with '{}' headers and '{}' params over limits.max_headers '{}': 431",
+                 h.nheaders, h.nparams, limits.max_headers);
+    r.route_ = {};
+    StartHandler(nullptr, 431, {});
+    return true;
+  }
+  if (r.uri_.size() > limits.max_uri_length) {
+    spdlog::info("request URI of '{}' bytes over limits.max_uri_length '{}': 414",
+                 r.uri_.size(), limits.max_uri_length);
+    r.route_ = {};
+    StartHandler(nullptr, 414, {});
+    return true;
+  }
   Router::Match m = w_.router.find(r.method_, r.path_, r.path_params_);
   if (m.kind == Router::MatchKind::kFound) {
     r.route_ = m.route->pattern;

@@ -52,13 +52,23 @@ class Connection {
   Connection* next = nullptr;
 
  private:
-  enum class ReadStatus { kFrame, kClosed, kTimeout, kCancelled, kMalformed, kError };
+  // kOversizedHead: a REQUEST_HEAD within the protocol's ceiling but over
+  // limits.max_head_size; its payload is still unread (DiscardPayload).
+  enum class ReadStatus {
+    kFrame, kOversizedHead, kClosed, kTimeout, kCancelled, kMalformed, kError
+  };
 
   ReadStatus ReadFrame(spindle_frame_header_t& hdr, const uint8_t** payload);
   IoResult ReadMore();
   void Consume();
   bool OnFrame(const spindle_frame_header_t& hdr, const uint8_t* payload);
   bool OnRequestHead(const uint8_t* payload, uint32_t len);
+  // Reads and drops the `len` payload bytes of the frame whose header is
+  // at the read position. False if the connection failed meanwhile.
+  bool DiscardPayload(uint32_t len);
+  // A request over a limit (431/414): answered as a response, its body
+  // frames dropped, the connection kept.
+  bool AnswerOverLimit(int status);
   bool OnTimeout();
   void StartHandler(const Router::Route* route, int builtin_status, std::string allow);
   void CancelHandler(const char* why);

@@ -25,8 +25,8 @@ class Connection;
 struct WorkerContext {
   WorkerContext(const config::Config& cfg, Router& r)
       : config(cfg), router(r), admission(cfg.max_inflight),
-        scratch_params(cfg.limits.max_headers),
-        scratch_headers(cfg.limits.max_headers) {}
+        scratch_params(SPINDLE_MAX_FIELDS),
+        scratch_headers(SPINDLE_MAX_FIELDS) {}
 
   const config::Config& config;
   Router& router;
@@ -41,7 +41,9 @@ struct WorkerContext {
   Event all_closed;  // set when the last connection closes
 
   // REQUEST_HEAD decoding needs caller-provided field arrays; decoding never
-  // suspends, so one pair per worker serves every connection.
+  // suspends, so one pair per worker serves every connection. Sized to the
+  // protocol's ceiling: a head over limits.max_headers still decodes, and is
+  // answered 431 instead of being taken for a malformed frame.
   std::vector<spindle_field_t> scratch_params;
   std::vector<spindle_field_t> scratch_headers;
 };
