@@ -175,7 +175,7 @@ ngx_http_spindle_parse_head(ngx_http_request_t *r, const u_char *payload,
         goto invalid;
     }
 
-    if (status < 100 || status > 999) {
+    if (status < SPINDLE_STATUS_MIN || status > SPINDLE_STATUS_MAX) {
         rc = SPINDLE_E_STATUS;
         goto invalid;
     }

@@ -402,7 +402,7 @@ spindle_response_head_decode(const uint8_t *payload, size_t len,
         return rc;
     }
 
-    if (out->status < 100 || out->status > 999) {
+    if (out->status < SPINDLE_STATUS_MIN || out->status > SPINDLE_STATUS_MAX) {
         return SPINDLE_E_STATUS;
     }
 

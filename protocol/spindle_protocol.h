@@ -52,6 +52,12 @@ extern "C" {
 #define SPINDLE_MAX_ABORT_SIZE     1024
 #define SPINDLE_MAX_FIELDS         1024
 
+/* Final statuses only: a 1xx would reach the client as an interim response
+ * and the body after it would be read as the real reply (response
+ * splitting); 101 waits for WebSocket support. */
+#define SPINDLE_STATUS_MIN         200
+#define SPINDLE_STATUS_MAX         599
+
 #define SPINDLE_REQUEST_HAS_BODY   0x0001
 
 typedef enum {
@@ -75,7 +81,7 @@ typedef enum {
     SPINDLE_E_TRUNCATED = -6,   /* payload ends inside a field */
     SPINDLE_E_TRAILING = -7,    /* payload has bytes after the last field */
     SPINDLE_E_FIELDS = -8,      /* more fields than the caller allows */
-    SPINDLE_E_STATUS = -9       /* status code outside 100..999 */
+    SPINDLE_E_STATUS = -9       /* status code outside 200..599 */
 } spindle_status_t;
 
 typedef struct {

@@ -253,6 +253,20 @@ TEST_F(DaemonTest, UriOverMaxUriLengthIs414) {
   EXPECT_EQ(c->Request("GET", at).status, 200);
 }
 
+// An app cannot send an interim or out-of-range status: set_status throws,
+// so the client gets a 500 instead of a split response.
+TEST_F(DaemonTest, InterimStatusFromAnAppIs500) {
+  auto c = Connect();
+  for (int code : {100, 101, 103, 199, 600, 999}) {
+    auto r = c->Request("GET", "/t/status?code=" + std::to_string(code));
+    EXPECT_EQ(r.status, 500) << code;
+    EXPECT_TRUE(r.ended);
+  }
+  for (int code : {200, 204, 418, 599}) {
+    EXPECT_EQ(c->Request("GET", "/t/status?code=" + std::to_string(code)).status, code);
+  }
+}
+
 TEST_F(DaemonTest, HandlerExceptionIs500AndLogged) {
   auto c = Connect();
   auto r = c->Request("GET", "/t/throw");

@@ -52,6 +52,10 @@ void Init(spindle::AppContext& app) {
     res.flush();
     throw std::runtime_error("late boom");
   });
+  // GET /status?code=N: replies with status N (an app bug when N is 1xx).
+  app.get("/status", [](spindle::Request& req, spindle::Response& res) {
+    res.send(static_cast<int>(req.query_int("code", 200)), "text/plain", "status body\n");
+  });
   app.get("/teapot", [](spindle::Request&, spindle::Response&) {
     throw spindle::HttpError(418, "short and stout");
   });

@@ -31,6 +31,8 @@ class Response {
   Response(const Response&) = delete;
   Response& operator=(const Response&) = delete;
 
+  // Final statuses only: throws std::invalid_argument outside 200..599
+  // (a 1xx would be an interim response to the client).
   void set_status(int status);
   int status() const { return status_; }
   // Replaces every header called `name` (case-insensitive) with one value.

@@ -3,6 +3,8 @@
 #include <spindle/errors.hpp>
 #include <spindle/response.hpp>
 
+#include <spindle_protocol.h>
+
 #include "server/frame_writer.hpp"
 #include "server/strings.hpp"
 
@@ -21,7 +23,12 @@ void Response::Reset(server::FrameWriter* out) {
 
 void Response::set_status(int status) {
   if (head_sent_) throw std::logic_error("response head already sent");
-  if (status < 100 || status > 999) throw std::invalid_argument("status outside 100..999");
+  // The wire format carries final statuses only (spindle_protocol.h).
+  if (status < SPINDLE_STATUS_MIN || status > SPINDLE_STATUS_MAX) {
+    throw std::invalid_argument("status " + std::to_string(status) + " outside " +
+                                std::to_string(SPINDLE_STATUS_MIN) + ".." +
+                                std::to_string(SPINDLE_STATUS_MAX));
+  }
   status_ = status;
 }
 
