@@ -92,6 +92,26 @@ TEST(Config, TcpAddress) {
   EXPECT_EQ(r.config->listen.port, 9000);
 }
 
+// The protocol has no authentication: other hosts only with allow_remote.
+TEST(Config, RemoteListenAddressNeedsAllowRemote) {
+  for (const char* host : {"0.0.0.0", "10.0.0.11", "[::]", "example.com"}) {
+    auto r = Load(std::string("listen:\n  address: \"") + host + ":9000\"\n");
+    ASSERT_FALSE(r.config) << host;
+    EXPECT_NE(r.error.find("is not a loopback address"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("listen.allow_remote: true"), std::string::npos) << r.error;
+    r = Load(std::string("listen:\n  address: \"") + host + ":9000\"\n  allow_remote: true\n");
+    ASSERT_TRUE(r.config) << host << ": " << r.error;
+    EXPECT_TRUE(r.config->listen.allow_remote);
+  }
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "[::1]"}) {
+    auto r = Load(std::string("listen:\n  address: \"") + host + ":9000\"\n");
+    EXPECT_TRUE(r.config) << host << ": " << r.error;
+  }
+  auto r = Load("listen: {path: /s}\nadmin: {address: \"127.0.0.1:9145\", allow_remote: true}\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(r.error.find("admin.allow_remote"), std::string::npos) << r.error;
+}
+
 TEST(Config, RootMountIsEmpty) {
   auto r = Load("listen: {path: /s}\napps:\n  - {name: a, path: /a.so, mount: /}\n");
   ASSERT_TRUE(r.config) << r.error;
@@ -127,6 +147,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"listen:\n  path: /s\nmax_inflight: 0\n", "key 'max_inflight': value 0 is outside"},
         BadCase{"workers: 2\n", "key 'listen': is required"},
         BadCase{"listen:\n  path: /s\n  address: a:1\n", "set either 'path'"},
+        BadCase{"listen:\n  address: 127.0.0.1:1\n  allow_remote: maybe\n",
+                "key 'listen.allow_remote': expected true or false"},
         BadCase{"listen:\n  address: nohost\n", "key 'listen.address': expected host:port"},
         BadCase{"listen:\n  path: /s\nlimits:\n  max_body: 1\n",
                 "test.yaml:4:3: key 'limits.max_body': unknown key"},

@@ -154,10 +154,22 @@ class Parser {
     return cfg;
   }
 
+  bool Bool(const YAML::Node& n, const std::string& key) {
+    std::string v = Scalar(n, key);
+    if (v != "true" && v != "false" && v != "on" && v != "off") {
+      Fail(n, key, "expected true or false, got \"" + v + "\"");
+    }
+    return v == "true" || v == "on";
+  }
+
+  static bool IsLoopback(const std::string& host) {
+    return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
+  }
+
   ListenConfig ParseListen(const YAML::Node& node, const std::string& key) {
     ListenConfig l;
     RequireMap(node, key);
-    CheckKeys(node, key, {"path", "address", "mode", "owner", "group", "backlog"});
+    CheckKeys(node, key, {"path", "address", "mode", "owner", "group", "backlog", "allow_remote"});
     if (node["path"] && node["address"]) {
       Fail(node, key, "set either 'path' (unix socket) or 'address' (host:port), not both");
     }
@@ -186,6 +198,15 @@ class Parser {
     }
     if (!l.is_unix() && (node["mode"] || node["owner"] || node["group"])) {
       Fail(node, key, "'mode', 'owner' and 'group' apply to a unix socket 'path' only");
+    }
+    if (auto n = node["allow_remote"]) l.allow_remote = Bool(n, Join(key, "allow_remote"));
+    // The protocol has no authentication and apps trust spindle_param
+    // values (REMOTE_ADDR...): reachable from other hosts only on purpose.
+    if (!l.is_unix() && !l.allow_remote && !IsLoopback(l.host)) {
+      Fail(node["address"], Join(key, "address"),
+           "'" + l.host + "' is not a loopback address: anyone who reaches it can send "
+           "requests with forged spindle_param values; set '" + Join(key, "allow_remote") +
+           ": true' (and firewall the port to your nginx hosts)");
     }
     return l;
   }
@@ -303,13 +324,7 @@ class Parser {
   void ParseMetrics(const YAML::Node& node, const std::string& key, ObserveConfig& o) {
     RequireMap(node, key);
     CheckKeys(node, key, {"enabled", "max_routes"});
-    if (auto n = node["enabled"]) {
-      std::string v = Scalar(n, Join(key, "enabled"));
-      if (v != "true" && v != "false" && v != "on" && v != "off") {
-        Fail(n, Join(key, "enabled"), "expected true or false, got \"" + v + "\"");
-      }
-      o.metrics = v == "true" || v == "on";
-    }
+    if (auto n = node["enabled"]) o.metrics = Bool(n, Join(key, "enabled"));
     if (auto n = node["max_routes"]) {
       o.max_routes = static_cast<unsigned>(Unsigned(n, Join(key, "max_routes"), 8, 65536));
     }
@@ -318,10 +333,14 @@ class Parser {
   // Same keys as `listen:`; a TCP address must be loopback (the admin
   // endpoint has no authentication).
   ListenConfig ParseAdmin(const YAML::Node& node, const std::string& key) {
+    if (node.IsMap() && node["allow_remote"]) {
+      Fail(node["allow_remote"], Join(key, "allow_remote"),
+           "the admin endpoint has no authentication: it is never served to other hosts");
+    }
     ListenConfig a = ParseListen(node, key);
     if (!a.is_unix()) {
       if (a.host == "localhost") a.host = "127.0.0.1";
-      if (a.host.rfind("127.", 0) != 0 && a.host != "::1") {
+      if (!IsLoopback(a.host)) {
         Fail(node["address"], Join(key, "address"),
              "must be a loopback address (127.0.0.1 or ::1): the admin endpoint has no "
              "authentication");

@@ -17,6 +17,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,7 +28,20 @@
 namespace spindle::server {
 namespace {
 
-void StartConnection(WorkerContext& ctx, int fd) {
+// nginx sends a request head and then waits: Nagle's algorithm would hold
+// the small frames back for the ACK (TCP listeners only).
+bool IsTcp(int listen_fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
+  return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
+}
+
+void StartConnection(WorkerContext& ctx, int fd, bool tcp) {
+  if (tcp) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
   auto& stats = MutableStats();
   ++stats.connections_accepted;
   spdlog::debug("worker accepted connection fd '{}' (accepts '{}')", fd,
@@ -44,13 +59,14 @@ void StartConnection(WorkerContext& ctx, int fd) {
 // the socket are taken and served (Drain keeps fresh connections until their
 // first request is answered) instead of being reset with the socket.
 void AcceptRemaining(WorkerContext& ctx, int listen_fd) {
+  const bool tcp = IsTcp(listen_fd);
   for (;;) {
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;
     }
-    StartConnection(ctx, fd);
+    StartConnection(ctx, fd, tcp);
   }
 }
 
@@ -60,6 +76,7 @@ void AcceptRemaining(WorkerContext& ctx, int listen_fd) {
 // connections in a row the loop yields once, so a burst of new connections
 // does not delay the requests already running.
 void AcceptLoop(WorkerContext& ctx, int listen_fd) {
+  const bool tcp = IsTcp(listen_fd);
   size_t batch = 0;
   for (;;) {
     if (ctx.draining) return;
@@ -76,7 +93,7 @@ void AcceptLoop(WorkerContext& ctx, int listen_fd) {
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       ++batch;
-      StartConnection(ctx, fd);
+      StartConnection(ctx, fd, tcp);
       continue;
     }
     int err = errno;
