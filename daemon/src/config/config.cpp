@@ -166,7 +166,9 @@ class Parser {
     return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
   }
 
-  ListenConfig ParseListen(const YAML::Node& node, const std::string& key) {
+  // `admin:` has its own, stricter address check (ParseAdmin).
+  ListenConfig ParseListen(const YAML::Node& node, const std::string& key,
+                           bool is_admin = false) {
     ListenConfig l;
     RequireMap(node, key);
     CheckKeys(node, key, {"path", "address", "mode", "owner", "group", "backlog", "allow_remote"});
@@ -202,7 +204,7 @@ class Parser {
     if (auto n = node["allow_remote"]) l.allow_remote = Bool(n, Join(key, "allow_remote"));
     // The protocol has no authentication and apps trust spindle_param
     // values (REMOTE_ADDR...): reachable from other hosts only on purpose.
-    if (!l.is_unix() && !l.allow_remote && !IsLoopback(l.host)) {
+    if (!is_admin && !l.is_unix() && !l.allow_remote && !IsLoopback(l.host)) {
       Fail(node["address"], Join(key, "address"),
            "'" + l.host + "' is not a loopback address: anyone who reaches it can send "
            "requests with forged spindle_param values; set '" + Join(key, "allow_remote") +
@@ -337,7 +339,7 @@ class Parser {
       Fail(node["allow_remote"], Join(key, "allow_remote"),
            "the admin endpoint has no authentication: it is never served to other hosts");
     }
-    ListenConfig a = ParseListen(node, key);
+    ListenConfig a = ParseListen(node, key, /*is_admin=*/true);
     if (!a.is_unix()) {
       if (a.host == "localhost") a.host = "127.0.0.1";
       if (!IsLoopback(a.host)) {
