@@ -33,8 +33,12 @@ WaitStatus BodyBuffer::Push(const uint8_t* data, size_t n) {
     if (st != WaitStatus::kOk) return st;
   }
   if (consumer_gone_ || failed_) return WaitStatus::kOk;
-  if (read_pos_ == data_.size()) {
-    data_.clear();
+  // Drop what the handler has read once it is at least as much as what is
+  // still unread (the move then costs at most kHighWater bytes), so the
+  // buffer stays near kHighWater + one frame however slowly the handler
+  // reads, instead of holding the whole body.
+  if (read_pos_ > 0 && read_pos_ >= Pending()) {
+    data_.erase(0, read_pos_);
     read_pos_ = 0;
   }
   data_.append(reinterpret_cast<const char*>(data), n);

@@ -40,6 +40,8 @@ class BodyBuffer {
   bool ended() const { return ended_; }
   bool too_large() const { return too_large_; }
   uint64_t received() const { return received_; }
+  // Bytes of memory the buffer holds (bounded near kHighWater + a frame).
+  size_t capacity() const { return data_.capacity(); }
 
  private:
   size_t Pending() const { return data_.size() - read_pos_; }
