@@ -23,6 +23,9 @@ struct SchedulerOptions {
   // Usable bytes per fiber stack (rounded up to whole pages); each stack also
   // has one PROT_NONE guard page below it.
   size_t stack_size = 64 * 1024;
+  // At most this many fibers (stacks) at once; spawn() beyond it throws
+  // std::bad_alloc, as when the kernel refuses a stack mapping. 0: no cap.
+  size_t max_fibers = 0;
   // Threads of the offload() pool (started on the first offload call).
   size_t offload_threads = 2;
   // How many fibers may run back to back before the scheduler polls for I/O,

@@ -113,7 +113,7 @@ class Parser {
     cfg.file = name_;
     if (!root.IsDefined() || root.IsNull()) Fail(root, "", "the file is empty");
     RequireMap(root, "");
-    CheckKeys(root, "", {"listen", "workers", "stack_size", "max_connections",
+    CheckKeys(root, "", {"listen", "workers", "stack_size", "max_fibers", "max_connections",
                          "max_inflight", "queue_timeout", "request_timeout",
                          "idle_timeout", "drain_timeout", "limits", "log", "apps",
                          "scheduler", "offload_threads", "watchdog_threshold",
@@ -127,6 +127,9 @@ class Parser {
     }
     if (auto n = root["stack_size"]) {
       cfg.stack_size = Size(n, "stack_size", 16 * 1024, 64ull << 20);
+    }
+    if (auto n = root["max_fibers"]) {
+      cfg.max_fibers = Unsigned(n, "max_fibers", 0, 10000000);
     }
     if (auto n = root["max_connections"]) {
       cfg.max_connections = Unsigned(n, "max_connections", 1, 1000000);

@@ -76,6 +76,9 @@ struct Config {
   ListenConfig listen;
   unsigned workers = 0;  // 0 = one per online core
   size_t stack_size = 64 * 1024;
+  // Fibers (stacks) per worker at once; 0: no cap. Beyond it a new
+  // connection is closed and a new request answered 503.
+  size_t max_fibers = 65536;
   size_t max_connections = 10000;  // per worker
   size_t max_inflight = 1000;      // running handlers per worker
   std::chrono::milliseconds queue_timeout{10000};

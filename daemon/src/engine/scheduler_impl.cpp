@@ -36,7 +36,8 @@ timespec ToTimespec(Clock::duration d) {
 }  // namespace
 
 SchedulerImpl::SchedulerImpl(SchedulerOptions options)
-    : options_(std::move(options)), pool_(EffectiveStackSize(options_.stack_size)) {
+    : options_(std::move(options)),
+      pool_(EffectiveStackSize(options_.stack_size), 256, options_.max_fibers) {
   if (options_.max_ready_per_poll == 0) options_.max_ready_per_poll = 1;
   dispatcher_.is_dispatcher = true;
   dispatcher_.state = FiberContext::State::kRunning;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -32,10 +33,16 @@ size_t StackPool::PageSize() noexcept {
   return page;
 }
 
-StackPool::StackPool(size_t usable_size, size_t max_cached)
+StackPool::StackPool(size_t usable_size, size_t max_cached, size_t max_in_use)
     : usable_size_(RoundUp(usable_size < 16384 ? 16384 : usable_size, PageSize())),
       mapping_size_(usable_size_ + PageSize()),
-      max_cached_(max_cached) {}
+      max_cached_(max_cached),
+      max_in_use_(max_in_use) {
+  if (const char* f = std::getenv("SPINDLE_FAULT_STACK_MMAP_FAIL_AFTER")) {
+    fault_mmaps_left_ = std::strtol(f, nullptr, 10);
+    spdlog::warn("fault injection: fiber stack mappings fail after '{}'", fault_mmaps_left_);
+  }
+}
 
 StackPool::~StackPool() {
   for (void* base : free_) ::munmap(base, mapping_size_);
@@ -43,6 +50,12 @@ StackPool::~StackPool() {
 
 boost::context::stack_context StackPool::Allocate() {
   void* base;
+  if (max_in_use_ > 0 && in_use() >= max_in_use_) {
+    spdlog::error("fiber limit of '{}' reached (max_fibers)", max_in_use_);
+    throw std::bad_alloc();
+  }
+  if (free_.empty() && fault_mmaps_left_ == 0) FailMapping("mmap", mapping_size_, ENOMEM);
+  if (fault_mmaps_left_ > 0 && free_.empty()) --fault_mmaps_left_;
   if (!free_.empty()) {
     base = free_.back();
     free_.pop_back();

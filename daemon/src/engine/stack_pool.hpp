@@ -18,7 +18,11 @@ namespace spindle::impl {
 class StackPool {
  public:
   // usable_size is rounded up to whole pages.
-  explicit StackPool(size_t usable_size, size_t max_cached = 256);
+  // max_in_use: Allocate() beyond it throws std::bad_alloc (0: no cap).
+  // The environment variable SPINDLE_FAULT_STACK_MMAP_FAIL_AFTER=N (a fault
+  // injection hook for tests) makes every fresh mapping after the first N
+  // fail as if mmap() returned ENOMEM.
+  explicit StackPool(size_t usable_size, size_t max_cached = 256, size_t max_in_use = 0);
   ~StackPool();
   StackPool(const StackPool&) = delete;
   StackPool& operator=(const StackPool&) = delete;
@@ -39,6 +43,8 @@ class StackPool {
   size_t usable_size_;
   size_t mapping_size_;  // usable_size_ + guard page
   size_t max_cached_;
+  size_t max_in_use_;
+  long fault_mmaps_left_ = -1;  // SPINDLE_FAULT_STACK_MMAP_FAIL_AFTER; -1 = off
   std::atomic<size_t> in_use_{0};
   std::vector<void*> free_;  // mapping bases (the guard page)
   boost::context::stack_context last_{};

@@ -84,6 +84,7 @@ struct WorkerSlot {
   std::atomic<int64_t> attached_unix_ms;
 
   std::atomic<uint64_t> connections_accepted;
+  std::atomic<uint64_t> spawn_failures;  // fibers refused (stack mmap, max_fibers)
   std::atomic<uint64_t> response_bytes;
   std::atomic<uint64_t> slow_slices;
   std::atomic<uint64_t> slow_slice_ms;  // sum of reported durations

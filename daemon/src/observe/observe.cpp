@@ -57,6 +57,10 @@ void OnAccept() noexcept {
   if (g_recorder) g_recorder->OnAccept();
 }
 
+void OnSpawnFailure() noexcept {
+  if (g_recorder) g_recorder->OnSpawnFailure();
+}
+
 void OnConnectionClosed() noexcept {
   if (g_recorder) g_recorder->OnConnectionClosed();
 }

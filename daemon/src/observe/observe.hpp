@@ -59,6 +59,8 @@ uint32_t RegisterRoute(std::string_view method, std::string_view pattern) noexce
 RequestToken OnRequestStart(uint32_t route) noexcept;
 void OnRequestEnd(RequestToken token, const RequestEnd& end) noexcept;
 void OnAccept() noexcept;
+// A fiber could not be started (its stack was refused).
+void OnSpawnFailure() noexcept;
 void OnConnectionClosed() noexcept;
 void UpdateGauges(const GaugeSample& sample) noexcept;
 void UpdateRedis(const RedisCounters& counters) noexcept;

@@ -224,6 +224,10 @@ std::string RenderPrometheus(const RegionSnapshot& snap, const PrometheusOptions
   wr.Simple("spindle_connections_accepted_total", "counter",
             "Connections accepted from nginx (or other clients).",
             [](const WorkerSnapshot& w) { return w.connections_accepted; });
+  wr.Simple("spindle_fiber_spawn_failures_total", "counter",
+            "Fibers that could not be started (stack mapping refused or max_fibers "
+            "reached): the connection was closed or the request answered 503.",
+            [](const WorkerSnapshot& w) { return w.spawn_failures; });
   wr.Simple("spindle_connections_open", "gauge", "Connections open now.",
             [](const WorkerSnapshot& w) { return w.connections_open; });
   RenderRedis(wr);

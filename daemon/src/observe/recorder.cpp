@@ -66,6 +66,10 @@ void Recorder::OnAccept() noexcept {
   s.connections_open.fetch_add(1, kRelaxed);
 }
 
+void Recorder::OnSpawnFailure() noexcept {
+  region_.Slot(worker_).spawn_failures.fetch_add(1, kRelaxed);
+}
+
 void Recorder::OnConnectionClosed() noexcept {
   region_.Slot(worker_).connections_open.fetch_sub(1, kRelaxed);
 }

@@ -66,6 +66,7 @@ class Recorder {
   void OnRequestEnd(RequestToken token, const RequestEnd& end) noexcept;
 
   void OnAccept() noexcept;
+  void OnSpawnFailure() noexcept;
   void OnConnectionClosed() noexcept;
   void UpdateGauges(const GaugeSample& sample) noexcept;
   // The engine watchdog's report (SchedulerOptions::on_slow_slice). `name` is

@@ -52,6 +52,7 @@ WorkerSnapshot CopySlot(const MetricsRegion& region, unsigned index, uint32_t ro
   w.starts = s.starts.load(kRelaxed);
   w.attached_unix_ms = s.attached_unix_ms.load(kRelaxed);
   w.connections_accepted = s.connections_accepted.load(kRelaxed);
+  w.spawn_failures = s.spawn_failures.load(kRelaxed);
   w.response_bytes = s.response_bytes.load(kRelaxed);
   w.slow_slices = s.slow_slices.load(kRelaxed);
   w.slow_slice_ms = s.slow_slice_ms.load(kRelaxed);
@@ -134,6 +135,7 @@ WorkerSnapshot RegionSnapshot::Total() const {
     t.alive = t.alive || w.alive;
     t.starts += w.starts;
     t.connections_accepted += w.connections_accepted;
+    t.spawn_failures += w.spawn_failures;
     t.response_bytes += w.response_bytes;
     t.slow_slices += w.slow_slices;
     t.slow_slice_ms += w.slow_slice_ms;

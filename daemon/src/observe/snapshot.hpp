@@ -41,6 +41,7 @@ struct WorkerSnapshot {
   int64_t attached_unix_ms = 0;
 
   uint64_t connections_accepted = 0;
+  uint64_t spawn_failures = 0;
   uint64_t response_bytes = 0;
   uint64_t slow_slices = 0;
   uint64_t slow_slice_ms = 0;

@@ -61,6 +61,7 @@ nlohmann::json WorkerJson(const RegionSnapshot& snap, const WorkerSnapshot& w) {
       {"queue_depth", w.queue_depth},
       {"connections_open", w.connections_open},
       {"connections_accepted", w.connections_accepted},
+      {"spawn_failures", w.spawn_failures},
       {"fibers_alive", w.fibers_alive},
       {"stack_bytes", w.stack_bytes},
       {"offload_queue", w.offload_queue},

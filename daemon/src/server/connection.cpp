@@ -17,12 +17,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace spindle::server {
 namespace {
 
 constexpr size_t kInitialReadBuffer = 4096;
 constexpr size_t kKeepReadBuffer = 64 * 1024;  // shrink back above this
+constexpr size_t kShedOnExhaustion = 16;        // idle connections closed per refusal
 
 std::string_view View(const spindle_str_t& s) { return {s.data, s.len}; }
 
@@ -396,7 +398,32 @@ void Connection::StartHandler(const Router::Route* route, int builtin_status,
   // "GET /users/{id}": the watchdog's report names the route, and the
   // metrics count its slow slices under the same label.
   std::string name = route ? route->method + " " + route->pattern : std::to_string(builtin_status);
-  handler_ = spawn([this] { HandlerMain(); }, std::move(name));
+  try {
+    handler_ = spawn([this] { HandlerMain(); }, std::move(name));
+  } catch (const std::bad_alloc&) {
+    // No stack for the handler (max_fibers, vm.max_map_count): answer 503
+    // from this reader fiber; the body frames that follow are dropped.
+    observe::OnSpawnFailure();
+    ++MutableStats().rejected;
+    spdlog::warn("request on route '{}' answered 503: no fiber stack for its handler",
+                 request_.route());
+    SendBuiltin(503, ReasonPhrase(503));
+    body_.ConsumerGone();
+    handler_running_ = false;
+    ShedIdleConnections(w_, kShedOnExhaustion);
+  }
+}
+
+size_t ShedIdleConnections(WorkerContext& ctx, size_t max) {
+  size_t shed = 0;
+  for (Connection* c = ctx.connections; c && shed < max; c = c->next) {
+    if (c->idle()) {
+      c->CloseWhenIdle();  // cancels its reader; the fiber ends soon
+      ++shed;
+    }
+  }
+  if (shed > 0) spdlog::info("out of fibers: closing '{}' idle connections", shed);
+  return shed;
 }
 
 void Connection::CancelHandler(const char* why) {

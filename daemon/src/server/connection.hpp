@@ -45,6 +45,8 @@ class Connection {
   // Draining: make the reader leave at its next wait (never interrupts a
   // running handler; the handler does this itself when it ends).
   void CloseWhenIdle();
+  // Kept-alive and waiting for nginx's next request (not a fresh one).
+  bool idle() const { return !busy() && requests_ > 0; }
 
   // Set by the worker right after spawning Run().
   Fiber reader;
@@ -111,5 +113,10 @@ class Connection {
   Clock::time_point last_activity_{};
   uint64_t requests_ = 0;
 };
+
+// Out of fibers: closes up to `max` idle kept-alive connections so their
+// reader fibers' stacks serve new requests (as nginx drains idle keepalive
+// connections when it runs out of connections). Returns how many.
+size_t ShedIdleConnections(WorkerContext& ctx, size_t max);
 
 }  // namespace spindle::server

@@ -6,6 +6,7 @@
 #include <spindle/scheduler.hpp>
 
 #include "observe/log_setup.hpp"
+#include "observe/observe.hpp"
 #include "server/connection.hpp"
 #include "server/observe_hooks.hpp"
 #include "server/ready_signal.hpp"
@@ -24,6 +25,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 namespace spindle::server {
 namespace {
@@ -47,12 +49,24 @@ void StartConnection(WorkerContext& ctx, int fd, bool tcp) {
   spdlog::debug("worker accepted connection fd '{}' (accepts '{}')", fd,
                 stats.connections_accepted);
   auto* conn = new Connection(ctx, fd);
-  conn->reader = spawn(
-      [conn] {
-        conn->Run();
-        delete conn;
-      },
-      "connection");
+  try {
+    conn->reader = spawn(
+        [conn] {
+          conn->Run();
+          delete conn;
+        },
+        "connection");
+  } catch (const std::bad_alloc&) {
+    // No stack for its fiber (max_fibers, vm.max_map_count): this
+    // connection is closed before nginx sent anything on it; the worker
+    // keeps accepting.
+    spdlog::warn("worker closing new connection fd '{}': no fiber stack (see the line above)",
+                 fd);
+    observe::OnSpawnFailure();
+    delete conn;
+    ::close(fd);
+    ShedIdleConnections(ctx, 16);
+  }
 }
 
 // On a stop, connections that reached the backlog before the master removed
@@ -217,6 +231,7 @@ int RunWorker(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>& 
   {
     SchedulerOptions opts;
     opts.stack_size = cfg.stack_size;
+    opts.max_fibers = cfg.max_fibers;
     opts.on_slow_slice = SlowSliceHook();  // counts slow slices by route
     opts.offload_threads = cfg.offload_threads;
     opts.max_ready_per_poll = cfg.scheduler.max_ready_per_poll;
