@@ -17,9 +17,43 @@ TEST(Config, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.listen.mode, 0660u);
   EXPECT_EQ(c.workers, 0u);
   EXPECT_GE(c.EffectiveWorkers(), 1u);
-  EXPECT_EQ(c.max_inflight, 1000u);
-  EXPECT_EQ(c.queue_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c.max_inflight, 10000u);
+  EXPECT_EQ(c.queue_timeout, std::chrono::seconds(30));
   EXPECT_TRUE(c.apps.empty());
+}
+
+// The shipped conf/spindled.yaml writes out the defaults: a key left out
+// means the same as the value the file shows.
+TEST(Config, ShippedConfigValuesAreTheCodeDefaults) {
+  auto shipped = LoadFile(SPINDLE_SOURCE_DIR "/conf/spindled.yaml");
+  ASSERT_TRUE(shipped.config) << shipped.error;
+  auto minimal = Load("listen:\n  path: /run/spindle/spindled.sock\n");
+  ASSERT_TRUE(minimal.config) << minimal.error;
+  const Config& s = *shipped.config;
+  const Config& d = *minimal.config;
+  EXPECT_EQ(s.workers, d.workers);
+  EXPECT_EQ(s.stack_size, d.stack_size);
+  EXPECT_EQ(s.max_fibers, d.max_fibers);
+  EXPECT_EQ(s.max_connections, d.max_connections);
+  EXPECT_EQ(s.max_inflight, d.max_inflight);
+  EXPECT_EQ(s.queue_timeout, d.queue_timeout);
+  EXPECT_EQ(s.request_timeout, d.request_timeout);
+  EXPECT_EQ(s.idle_timeout, d.idle_timeout);
+  EXPECT_EQ(s.drain_timeout, d.drain_timeout);
+  EXPECT_EQ(s.limits.max_head_size, d.limits.max_head_size);
+  EXPECT_EQ(s.limits.max_headers, d.limits.max_headers);
+  EXPECT_EQ(s.limits.max_uri_length, d.limits.max_uri_length);
+  EXPECT_EQ(s.limits.max_body_size, d.limits.max_body_size);
+  EXPECT_EQ(s.scheduler.max_ready_per_poll, d.scheduler.max_ready_per_poll);
+  EXPECT_EQ(s.scheduler.accept_batch, d.scheduler.accept_batch);
+  EXPECT_EQ(s.offload_threads, d.offload_threads);
+  EXPECT_EQ(s.watchdog_threshold, d.watchdog_threshold);
+  EXPECT_EQ(s.log_level, d.log_level);
+  EXPECT_EQ(s.observe.access_log, d.observe.access_log);
+  EXPECT_EQ(s.observe.metrics, d.observe.metrics);
+  EXPECT_EQ(s.observe.max_routes, d.observe.max_routes);
+  EXPECT_EQ(s.listen.mode, d.listen.mode);
+  EXPECT_EQ(s.listen.backlog, d.listen.backlog);
 }
 
 TEST(Config, FullFile) {

@@ -79,11 +79,12 @@ struct Config {
   // Fibers (stacks) per worker at once; 0: no cap. Beyond it a new
   // connection is closed and a new request answered 503.
   size_t max_fibers = 65536;
-  size_t max_connections = 10000;  // per worker
-  size_t max_inflight = 1000;      // running handlers per worker
-  std::chrono::milliseconds queue_timeout{10000};
+  // Defaults equal conf/spindled.yaml's values (docs/config.md).
+  size_t max_connections = 16384;  // per worker
+  size_t max_inflight = 10000;     // running handlers per worker
+  std::chrono::milliseconds queue_timeout{30000};
   std::chrono::milliseconds request_timeout{0};  // 0 = none
-  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds idle_timeout{75000};
   std::chrono::milliseconds drain_timeout{30000};
   std::string log_level = "info";
   ObserveConfig observe;  // log format/file/access_log, metrics:, admin:

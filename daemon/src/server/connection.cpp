@@ -157,8 +157,13 @@ Connection::ReadStatus Connection::ReadFrame(spindle_frame_header_t& hdr,
       if (avail >= need) {
         *payload = rbuf_.get() + rpos_ + SPINDLE_FRAME_HEADER_SIZE;
         frame_size_ = need;
+        in_frame_ = false;
         return ReadStatus::kFrame;
       }
+    }
+    if (avail > 0 && !in_frame_) {
+      in_frame_ = true;
+      frame_start_ = Clock::now();
     }
     // Make room for the whole frame (its length was checked against the
     // limits above, before this allocation).
@@ -230,6 +235,14 @@ bool Connection::AnswerOverLimit(int status) {
 // save that syscall on every request.
 IoResult Connection::ReadMore() {
   Deadline deadline = Deadline::after(w_.config.idle_timeout);
+  // The earliest of: idle, the partial frame's deadline, request_timeout.
+  if (in_frame_) {
+    deadline = Deadline::earliest(deadline, Deadline::at(frame_start_ + w_.config.idle_timeout));
+  }
+  auto limit = w_.config.request_timeout;
+  if (handler_running_ && limit.count() > 0) {
+    deadline = Deadline::earliest(deadline, Deadline::at(request_start_ + limit));
+  }
   if (idle_after_end_) {
     idle_after_end_ = false;
     IoWait wait = wait_fd(fd_, kReadable, deadline);
@@ -253,20 +266,39 @@ void Connection::Consume() {
 }
 
 bool Connection::OnTimeout() {
+  Clock::time_point now = Clock::now();
+  if (in_frame_ && now - frame_start_ >= w_.config.idle_timeout) {
+    ++MutableStats().protocol_errors;
+    spdlog::error("connection fd '{}': a frame from nginx still incomplete after "
+                  "idle_timeout '{}ms', closing", fd_, w_.config.idle_timeout.count());
+    if (handler_running_) CancelHandler("incomplete frame");
+    return false;
+  }
   if (handler_running_) {
     auto limit = w_.config.request_timeout;
-    if (limit.count() > 0 && Clock::now() - request_start_ >= limit) {
-      spdlog::warn("request on route '{}' exceeded request_timeout '{}ms', cancelling",
-                   request_.route(), limit.count());
-      CancelHandler("request timeout");
-      // nginx cannot tell where the response stopped: close the connection.
-      return false;
-    }
+    if (limit.count() > 0 && now - request_start_ >= limit) return OnRequestTimeout();
     return true;
   }
   if (Clock::now() - last_activity_ < w_.config.idle_timeout) return true;
   spdlog::debug("connection fd '{}' idle for '{}ms', closing", fd_,
                 w_.config.idle_timeout.count());
+  return false;
+}
+
+// request_timeout passed: the handler's waits are cancelled; nginx gets a
+// 504 if no head went out yet (the connection stays usable), otherwise an
+// abort (it cannot tell where the response stopped, so the connection ends).
+bool Connection::OnRequestTimeout() {
+  spdlog::warn("request on route '{}' exceeded request_timeout '{}ms', cancelling",
+               request_.route(), w_.config.request_timeout.count());
+  CancelHandler("request timeout");
+  JoinHandler();
+  if (!response_.head_sent() && !out_.broken()) {
+    SendBuiltin(504, "request_timeout exceeded");
+    body_.ConsumerGone();
+    return !out_.broken();
+  }
+  if (!response_.finished() && !out_.broken()) SendAbort("request_timeout exceeded");
   return false;
 }
 

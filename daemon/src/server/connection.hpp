@@ -65,6 +65,7 @@ class Connection {
   void Consume();
   bool OnFrame(const spindle_frame_header_t& hdr, const uint8_t* payload);
   bool OnRequestHead(const uint8_t* payload, uint32_t len);
+  bool OnRequestTimeout();
   // Reads and drops the `len` payload bytes of the frame whose header is
   // at the read position. False if the connection failed meanwhile.
   bool DiscardPayload(uint32_t len);
@@ -111,6 +112,10 @@ class Connection {
   bool idle_after_end_ = false;   // nothing more is expected from nginx now
   Clock::time_point request_start_{};
   Clock::time_point last_activity_{};
+  // A frame partly received: it must be complete within idle_timeout of its
+  // first byte (a peer sending one byte at a time cannot hold us forever).
+  bool in_frame_ = false;
+  Clock::time_point frame_start_{};
   uint64_t requests_ = 0;
 };
 
