@@ -2,6 +2,7 @@
 // offloads from many fibers, the other fibers keep running meanwhile, and the
 // inline fallback outside a fiber.
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -62,6 +63,30 @@ FIBER_TEST(Offload, ParksOnlyTheCallingFiber) {
   blocker.join();
   ticker.join();
   EXPECT_GE(ticks, 20);
+}
+
+// A slow job and a quick one submitted together, right after a job (so a
+// pool thread is polling for work): the quick one must not queue behind the
+// slow one while the other thread sleeps.
+FIBER_TEST(Offload, QuickJobDoesNotWaitBehindASlowOne) {
+  for (int round = 0; round < 5; ++round) {
+    offload([] {});  // leaves one thread spinning for the next job
+    auto start = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::duration slow_took{}, quick_took{};
+    Fiber slow = spawn([&] {
+      offload([] { std::this_thread::sleep_for(std::chrono::milliseconds(300)); });
+      slow_took = std::chrono::steady_clock::now() - start;
+    });
+    Fiber quick = spawn([&] {
+      offload([] {});
+      quick_took = std::chrono::steady_clock::now() - start;
+    });
+    slow.join();
+    quick.join();
+    EXPECT_GE(slow_took, std::chrono::milliseconds(300));
+    EXPECT_LT(quick_took, std::chrono::milliseconds(100))
+        << "round " << round << ": the quick job waited behind the slow one";
+  }
 }
 
 FIBER_TEST(Offload, ManyConcurrentCallers) {

@@ -38,7 +38,10 @@ void OffloadPool::Submit(const Job& job) {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.push_back(job);
     queued_.store(jobs_.size(), std::memory_order_release);
-    wake = idle_ > 0 && spinning_.load(std::memory_order_acquire) == 0;
+    // Each spinning thread takes one queued job; wake an idle thread for
+    // every job beyond those, so a quick job never waits behind a slow one
+    // while a thread sleeps.
+    wake = idle_ > 0 && jobs_.size() > spinning_.load(std::memory_order_acquire);
   }
   if (wake) cv_.notify_one();
 }

@@ -3,7 +3,8 @@
 // its fiber through the scheduler's remote queue and eventfd.
 //
 // After a job, a thread polls for the next one for a few microseconds before
-// it blocks, so back-to-back offloads skip the futex wake-up.
+// it blocks, so back-to-back offloads skip the futex wake-up. Submit wakes
+// an idle thread whenever more jobs wait than threads are polling.
 //
 // Thread contract: Submit() on the scheduler thread; jobs run on pool
 // threads; the destructor runs every queued job to completion, then joins.
