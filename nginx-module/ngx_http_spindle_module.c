@@ -17,6 +17,10 @@
 
 
 static ngx_int_t ngx_http_spindle_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_spindle_check_limits(ngx_http_request_t *r,
+    ngx_http_spindle_loc_conf_t *slcf);
+static ngx_int_t ngx_http_spindle_reject(ngx_http_request_t *r,
+    ngx_uint_t status, const char *line);
 static ngx_int_t ngx_http_spindle_eval(ngx_http_request_t *r,
     ngx_http_spindle_loc_conf_t *slcf);
 
@@ -229,6 +233,27 @@ static ngx_command_t  ngx_http_spindle_commands[] = {
       offsetof(ngx_http_spindle_loc_conf_t, upstream.local),
       NULL },
 
+    { ngx_string("spindle_max_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_spindle_loc_conf_t, max_headers),
+      NULL },
+
+    { ngx_string("spindle_max_head_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_spindle_loc_conf_t, max_head_size),
+      NULL },
+
+    { ngx_string("spindle_max_uri_length"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_spindle_loc_conf_t, max_uri_length),
+      NULL },
+
     { ngx_string("spindle_socket_keepalive"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -400,6 +425,13 @@ ngx_http_spindle_handler(ngx_http_request_t *r)
     ngx_http_spindle_main_conf_t  *smcf;
 #endif
 
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_spindle_module);
+
+    rc = ngx_http_spindle_check_limits(r, slcf);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     if (ngx_http_upstream_create(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -410,8 +442,6 @@ ngx_http_spindle_handler(ngx_http_request_t *r)
     }
 
     ngx_http_set_ctx(r, ctx, ngx_http_spindle_module);
-
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_spindle_module);
 
     if (slcf->spindle_lengths) {
         if (ngx_http_spindle_eval(r, slcf) != NGX_OK) {
@@ -472,6 +502,105 @@ ngx_http_spindle_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/*
+ * The daemon answers a request over its limits itself (431, 414), but
+ * checking here first spares a connection to it. The head size counted
+ * here is the request line and headers (the spindle_param values are added
+ * later, in create_request, and are the daemon's to count).
+ */
+static ngx_int_t
+ngx_http_spindle_check_limits(ngx_http_request_t *r,
+    ngx_http_spindle_loc_conf_t *slcf)
+{
+    size_t            size;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (r->unparsed_uri.len > slcf->max_uri_length) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "spindle: request URI of %uz bytes over "
+                      "spindle_max_uri_length %uz", r->unparsed_uri.len,
+                      slcf->max_uri_length);
+        return ngx_http_spindle_reject(r, 414, "414 URI Too Long");
+    }
+
+    size = r->method_name.len + r->unparsed_uri.len + r->http_protocol.len;
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+        n++;
+        size += h[i].key.len + h[i].value.len + 8;
+    }
+
+    if (n > slcf->max_headers || size > slcf->max_head_size) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "spindle: request with %ui headers, %uz bytes of head, "
+                      "over spindle_max_headers %ui / spindle_max_head_size %uz",
+                      n, size, slcf->max_headers, slcf->max_head_size);
+        return ngx_http_spindle_reject(r, 431,
+                                       "431 Request Header Fields Too Large");
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* A small text/plain answer for a status nginx has no page of its own for. */
+static ngx_int_t
+ngx_http_spindle_reject(ngx_http_request_t *r, ngx_uint_t status,
+    const char *line)
+{
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(line);
+
+    b = ngx_create_temp_buf(r->pool, len + 1);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, line, len);
+    *b->last++ = '\n';
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = status;
+    r->headers_out.status_line.data = (u_char *) line;
+    r->headers_out.status_line.len = len;
+    r->headers_out.content_length_n = len + 1;
+    ngx_str_set(&r->headers_out.content_type, "text/plain");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
 }
 
 
@@ -604,6 +733,10 @@ ngx_http_spindle_create_loc_conf(ngx_conf_t *cf)
     conf->upstream.local = NGX_CONF_UNSET_PTR;
     conf->upstream.socket_keepalive = NGX_CONF_UNSET;
 
+    conf->max_headers = NGX_CONF_UNSET_UINT;
+    conf->max_head_size = NGX_CONF_UNSET_SIZE;
+    conf->max_uri_length = NGX_CONF_UNSET_SIZE;
+
     conf->upstream.connect_timeout = NGX_CONF_UNSET_MSEC;
     conf->upstream.send_timeout = NGX_CONF_UNSET_MSEC;
     conf->upstream.read_timeout = NGX_CONF_UNSET_MSEC;
@@ -673,6 +806,27 @@ ngx_http_spindle_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->upstream.socket_keepalive,
                               prev->upstream.socket_keepalive, 0);
+
+    /* the daemon's defaults (limits: in spindled.yaml) */
+    ngx_conf_merge_uint_value(conf->max_headers, prev->max_headers, 256);
+    ngx_conf_merge_size_value(conf->max_head_size, prev->max_head_size,
+                              64 * 1024);
+    ngx_conf_merge_size_value(conf->max_uri_length, prev->max_uri_length,
+                              8 * 1024);
+
+    if (conf->max_headers == 0 || conf->max_headers > SPINDLE_MAX_FIELDS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"spindle_max_headers\" must be 1..%d",
+                           SPINDLE_MAX_FIELDS);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->max_head_size > SPINDLE_MAX_HEAD_SIZE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"spindle_max_head_size\" must not exceed %d",
+                           SPINDLE_MAX_HEAD_SIZE);
+        return NGX_CONF_ERROR;
+    }
 
     ngx_conf_merge_msec_value(conf->upstream.connect_timeout,
                               prev->upstream.connect_timeout, 60000);

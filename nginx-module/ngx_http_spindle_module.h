@@ -47,6 +47,12 @@ typedef struct {
     ngx_array_t               *spindle_lengths;
     ngx_array_t               *spindle_values;
 
+    /* the daemon's limits (limits: in spindled.yaml), checked here first so
+     * that an over-limit request is answered before a connection is used */
+    ngx_uint_t                 max_headers;
+    size_t                     max_head_size;
+    size_t                     max_uri_length;
+
 #if (NGX_HTTP_CACHE)
     ngx_http_complex_value_t   cache_key;
 #endif

@@ -48,10 +48,19 @@ struct TwoDaemons {
     n.server = R"(
       large_client_header_buffers 8 32k;
       client_max_body_size 64m;
-      location / { spindle_pass pair; }
+      # Module limits raised: these requests must reach the daemon.
+      location / { spindle_pass pair; spindle_max_headers 1024; }
       location /u/ {
         spindle_pass pair;
         spindle_request_buffering off;
+      }
+      # The module's own limits, in front of a socket nobody listens on: an
+      # answer other than 502 comes from the module itself.
+      location /local/ {
+        spindle_pass unix:${PREFIX}/nobody.sock;
+        spindle_max_headers 10;
+        spindle_max_head_size 2k;
+        spindle_max_uri_length 100;
       }
     )";
     nginx = std::make_unique<NginxHarness>(n);
@@ -143,6 +152,43 @@ TEST_F(LimitsE2E, BodyOverMaxBodySizeIs413BothWays) {
     ExpectAllHealthy(2);
   }
   ExpectNoUpstreamFailure();
+}
+
+TEST_F(LimitsE2E, TheModuleAnswersOverLimitRequestsItself) {
+  HttpRequest many;
+  many.target = "/local/x";
+  for (int i = 0; i < 12; ++i) many.headers.push_back({"X-H" + std::to_string(i), "v"});
+  auto r = Send(many);
+  EXPECT_EQ(r.status, 431);
+  EXPECT_NE(r.body.find("Request Header Fields Too Large"), std::string::npos) << r.body;
+  HttpRequest big;
+  big.target = "/local/x";
+  big.headers.push_back({"X-Big", std::string(3000, 'a')});
+  big.method = "POST";
+  big.body = std::string(5000, 'b');  // discarded by nginx
+  EXPECT_EQ(Send(big).status, 431);
+  EXPECT_EQ(HttpGet(port(), "/local/" + std::string(120, 'u')).status, 414);
+  // Under the limits the request goes on to the (absent) daemon: 502.
+  EXPECT_EQ(HttpGet(port(), "/local/x").status, 502);
+  // Kept-alive client connection still usable after a local 431.
+  HttpClient c(port());
+  EXPECT_EQ(c.Send(many).status, 431);
+  HttpRequest ok;
+  ok.target = "/hello";
+  EXPECT_EQ(c.Send(ok).status, 200);
+}
+
+TEST(LimitsConfig, BadModuleLimitsFailNginxT) {
+  NginxOptions n;
+  n.server = "location / { spindle_pass unix:/tmp/x.sock; spindle_max_headers 0; }";
+  NginxCheck c = NginxHarness::CheckConfig(n);
+  EXPECT_FALSE(c.ok);
+  EXPECT_NE(c.output.find("\"spindle_max_headers\" must be 1..1024"), std::string::npos)
+      << c.output;
+  n.server = "location / { spindle_pass unix:/tmp/x.sock; spindle_max_head_size 2m; }";
+  c = NginxHarness::CheckConfig(n);
+  EXPECT_FALSE(c.ok);
+  EXPECT_NE(c.output.find("spindle_max_head_size"), std::string::npos) << c.output;
 }
 
 }  // namespace
