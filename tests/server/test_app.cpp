@@ -13,6 +13,15 @@
 
 namespace {
 
+// Not a tail call (the result is used after the call), and the volatile
+// array keeps each frame on the stack.
+[[gnu::noinline]] long Recurse(long depth, long limit) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(depth);
+  if (depth >= limit) return frame[0];
+  return Recurse(depth + 1, limit) + frame[0];
+}
+
 void Init(spindle::AppContext& app) {
   nlohmann::json config = app.config();
   app.get("/users/{id}", [](spindle::Request& req, spindle::Response& res) {
@@ -51,6 +60,11 @@ void Init(spindle::AppContext& app) {
     res.write("partial");
     res.flush();
     throw std::runtime_error("late boom");
+  });
+  // GET /overflow[?depth=N]: recursion N deep (default: far deeper than
+  // any stack), to overflow the fiber's stack.
+  app.get("/overflow", [](spindle::Request& req, spindle::Response& res) {
+    res.send(200, "text/plain", std::to_string(Recurse(1, req.query_int("depth", 1L << 40))));
   });
   // GET /status?code=N: replies with status N (an app bug when N is 1xx).
   app.get("/status", [](spindle::Request& req, spindle::Response& res) {

@@ -3,6 +3,8 @@
 // only, except Stop() and PostRemote().
 #include "engine/scheduler_impl.hpp"
 
+#include "engine/overflow_report.hpp"
+
 #include <boost/context/detail/exception.hpp>
 
 #include <stdexcept>
@@ -276,6 +278,7 @@ void SchedulerImpl::Stop() noexcept {
 
 void SchedulerImpl::Run(std::function<void()> main_fn) {
   if (tls_current_ != nullptr) throw std::logic_error("spindle: Scheduler::run() nested on a thread");
+  InstallOverflowReport();  // a fiber overflowing its stack is named
   tls_current_ = this;
   in_run_ = true;
   stop_requested_.store(false, std::memory_order_relaxed);
