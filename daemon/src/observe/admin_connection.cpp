@@ -108,10 +108,10 @@ class AdminConnection {
 
   void Run() {
     for (;;) {
-      if (Buffered() == 0) {
-        Compact();
-        if (!ReadMore(Deadline::after(options_.io_timeout))) return;
-      }
+      // Drop what earlier requests used, so pipelined requests cannot grow
+      // the buffer past one request (max_request_bytes) plus one read.
+      if (pos_ > 0) Compact();
+      if (Buffered() == 0 && !ReadMore(Deadline::after(options_.io_timeout))) return;
       const Deadline request_deadline = Deadline::after(options_.io_timeout);
       const unsigned char first = static_cast<unsigned char>(buf_[pos_]);
       bool keep;
