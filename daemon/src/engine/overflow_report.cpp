@@ -84,16 +84,36 @@ void InstallHandler() {
 
 }  // namespace
 
+// This thread's alternate signal stack, if we made it (freed, and
+// unregistered first, when the thread ends).
+struct AltStack {
+  void* mem = nullptr;
+  bool checked = false;
+  ~AltStack() {
+    if (!mem) return;
+    stack_t off{};
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, nullptr);
+    std::free(mem);
+  }
+};
+
 void InstallOverflowReport() noexcept {
-  // One alternate stack per thread (kept for the thread's life).
-  static thread_local void* alt = nullptr;
-  if (!alt) {
-    alt = std::malloc(kAltStackSize);
-    if (!alt) return;
-    stack_t ss{};
-    ss.ss_sp = alt;
-    ss.ss_size = kAltStackSize;
-    if (sigaltstack(&ss, nullptr) != 0) return;
+  static thread_local AltStack alt;
+  if (!alt.checked) {
+    alt.checked = true;
+    // Keep one that is already there (a sanitizer's): it owns and frees it.
+    stack_t current{};
+    bool have = sigaltstack(nullptr, &current) == 0 && !(current.ss_flags & SS_DISABLE);
+    if (!have && (alt.mem = std::malloc(kAltStackSize)) != nullptr) {
+      stack_t ss{};
+      ss.ss_sp = alt.mem;
+      ss.ss_size = kAltStackSize;
+      if (sigaltstack(&ss, nullptr) != 0) {
+        std::free(alt.mem);
+        alt.mem = nullptr;
+      }
+    }
   }
   static std::once_flag once;
   std::call_once(once, InstallHandler);
