@@ -106,7 +106,10 @@ ngx_http_spindle_create_request(ngx_http_request_t *r)
                   + (r->args.len ? 1 + r->args.len : 0);
     }
 
-    payload = 16 + 4 + r->method_name.len + 4 + uri_len
+    /* the path the location was matched on (decoded, dot segments merged):
+     * the daemon routes on it, never on the raw URI */
+
+    payload = 16 + 4 + r->method_name.len + 4 + uri_len + 4 + r->uri.len
               + 4 + r->http_protocol.len;
 
     /* pass 1: the length of every field */
@@ -241,6 +244,8 @@ ngx_http_spindle_create_request(ngx_http_request_t *r)
             p = ngx_cpymem(p, r->args.data, r->args.len);
         }
     }
+
+    p = spindle_put_str(p, r->uri.data, (uint32_t) r->uri.len);
 
     p = spindle_put_str(p, r->http_protocol.data,
                         (uint32_t) r->http_protocol.len);

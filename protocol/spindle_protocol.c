@@ -287,7 +287,8 @@ size_t
 spindle_request_head_size(const spindle_request_head_t *h)
 {
     return SPINDLE_REQUEST_HEAD_FIXED
-           + 12 + (size_t) h->method.len + h->uri.len + h->protocol.len
+           + 16 + (size_t) h->method.len + h->uri.len + h->path.len
+           + h->protocol.len
            + spindle_fields_size(h->params, h->nparams)
            + spindle_fields_size(h->headers, h->nheaders);
 }
@@ -308,6 +309,7 @@ spindle_request_head_encode(uint8_t *out, const spindle_request_head_t *h)
     p = spindle_put_i64(p, h->content_length);
     p = spindle_put_str(p, h->method.data, h->method.len);
     p = spindle_put_str(p, h->uri.data, h->uri.len);
+    p = spindle_put_str(p, h->path.data, h->path.len);
     p = spindle_put_str(p, h->protocol.data, h->protocol.len);
     p = spindle_fields_encode(p, h->params, h->nparams);
     return spindle_fields_encode(p, h->headers, h->nheaders);
@@ -351,6 +353,7 @@ spindle_request_head_decode(const uint8_t *payload, size_t len,
 
     if ((rc = spindle_get_str(&r, &out->method)) != SPINDLE_OK
         || (rc = spindle_get_str(&r, &out->uri)) != SPINDLE_OK
+        || (rc = spindle_get_str(&r, &out->path)) != SPINDLE_OK
         || (rc = spindle_get_str(&r, &out->protocol)) != SPINDLE_OK
         || (rc = spindle_fields_decode(&r, out->params, out->nparams))
            != SPINDLE_OK

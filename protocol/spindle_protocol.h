@@ -20,7 +20,7 @@
  * REQUEST_HEAD payload:
  *   u16 flags (bit 0: a body follows), u16 param count, u16 header count,
  *   u16 reserved (0), i64 content length (-1: unknown, e.g. chunked),
- *   string method, string uri, string protocol,
+ *   string method, string uri, string path, string protocol,
  *   params  (string name, string value) * param count,
  *   headers (string name, string value) * header count.
  * RESPONSE_HEAD payload:
@@ -28,6 +28,11 @@
  * REQUEST_BODY / RESPONSE_BODY payload: raw body bytes (non-empty).
  * REQUEST_END / RESPONSE_END payload: empty.
  * ABORT payload: an optional reason (raw bytes, at most 1024).
+ *
+ * `uri` is the request target as the client sent it (query included);
+ * `path` is the path nginx matched its location on: percent-decoded, dot
+ * segments resolved, slashes merged (nginx's r->uri). The daemon routes on
+ * `path`, never on `uri`.
  *
  * Lengths are checked against limits before anything is allocated; any
  * violation is a malformed frame, and the receiver closes the connection.
@@ -43,7 +48,8 @@
 extern "C" {
 #endif
 
-#define SPINDLE_PROTOCOL_VERSION   1
+/* 2: REQUEST_HEAD carries `path` (version 1 routed on the raw URI). */
+#define SPINDLE_PROTOCOL_VERSION   2
 #define SPINDLE_FRAME_HEADER_SIZE  8
 
 /* Hard ceilings; each side may configure lower limits. */
@@ -111,6 +117,7 @@ typedef struct {
     int64_t           content_length;
     spindle_str_t     method;
     spindle_str_t     uri;
+    spindle_str_t     path;
     spindle_str_t     protocol;
     spindle_field_t  *params;       /* caller-owned array */
     uint16_t          nparams;

@@ -221,6 +221,7 @@ void FakeDaemon::Serve(int fd) {
     FakeRequest req;
     req.method.assign(head.method.data, head.method.len);
     req.uri.assign(head.uri.data, head.uri.len);
+    req.path.assign(head.path.data, head.path.len);
     req.protocol.assign(head.protocol.data, head.protocol.len);
     req.flags = head.flags;
     req.content_length = head.content_length;

@@ -23,6 +23,8 @@
 
 #include "http_client.hpp"
 
+#include <spindle_protocol.h>
+
 namespace spindle::test {
 
 // A private temp directory (mode 0755), removed with its contents.
@@ -39,7 +41,7 @@ class TempDir {
 };
 
 struct FakeRequest {
-  std::string method, uri, protocol;
+  std::string method, uri, path, protocol;
   uint16_t flags = 0;
   int64_t content_length = 0;
   Headers params;
@@ -53,7 +55,8 @@ struct FakeRequest {
 };
 
 // Frame builders for replies (see protocol/spindle_protocol.h).
-std::string Frame(uint8_t type, std::string_view payload, uint8_t version = 1);
+std::string Frame(uint8_t type, std::string_view payload,
+                  uint8_t version = SPINDLE_PROTOCOL_VERSION);
 std::string ResponseHead(int status, const Headers& headers);
 std::string ResponseBody(std::string_view data);
 std::string ResponseEnd();

@@ -50,13 +50,13 @@ std::vector<BadReply> HeadCases() {
   std::string big_fields;
   for (int i = 0; i < 200; i++) big_fields += Str("X-Filler-" + std::to_string(i)) + Str(std::string(100, 'v'));
   return {
-      {"bad version", RawHeader(2, SPINDLE_FRAME_RESPONSE_HEAD, 0, 4) + HeadPayload(200, 0, ""),
+      {"bad version", RawHeader(SPINDLE_PROTOCOL_VERSION + 1, SPINDLE_FRAME_RESPONSE_HEAD, 0, 4) + HeadPayload(200, 0, ""),
        false, "upstream sent invalid frame header (unsupported protocol version)"},
-      {"unknown type", RawHeader(1, 42, 0, 0), false,
+      {"unknown type", RawHeader(SPINDLE_PROTOCOL_VERSION, 42, 0, 0), false,
        "upstream sent invalid frame header (unknown frame type)"},
-      {"reserved bits", RawHeader(1, SPINDLE_FRAME_RESPONSE_HEAD, 1, 4) + HeadPayload(200, 0, ""),
+      {"reserved bits", RawHeader(SPINDLE_PROTOCOL_VERSION, SPINDLE_FRAME_RESPONSE_HEAD, 1, 4) + HeadPayload(200, 0, ""),
        false, "upstream sent invalid frame header (reserved bits set)"},
-      {"oversize head", RawHeader(1, SPINDLE_FRAME_RESPONSE_HEAD, 0, 2 << 20), false,
+      {"oversize head", RawHeader(SPINDLE_PROTOCOL_VERSION, SPINDLE_FRAME_RESPONSE_HEAD, 0, 2 << 20), false,
        "upstream sent invalid frame header (frame too large)"},
       {"head over spindle_buffer_size",
        Frame(SPINDLE_FRAME_RESPONSE_HEAD, HeadPayload(200, 200, big_fields)), false,
@@ -106,19 +106,19 @@ std::vector<BadReply> HeadCases() {
 std::vector<BadReply> BodyCases() {
   const std::string head = ResponseHead(200, {{"Content-Type", "text/plain"}}) + ResponseBody("partial");
   return {
-      {"body frame with a bad version", head + RawHeader(3, SPINDLE_FRAME_RESPONSE_BODY, 0, 1) + "x",
+      {"body frame with a bad version", head + RawHeader(SPINDLE_PROTOCOL_VERSION - 1, SPINDLE_FRAME_RESPONSE_BODY, 0, 1) + "x",
        false, "upstream sent invalid frame header (unsupported protocol version)"},
-      {"oversize body frame", head + RawHeader(1, SPINDLE_FRAME_RESPONSE_BODY, 0, 2 << 20), false,
+      {"oversize body frame", head + RawHeader(SPINDLE_PROTOCOL_VERSION, SPINDLE_FRAME_RESPONSE_BODY, 0, 2 << 20), false,
        "upstream sent invalid frame header (frame too large)"},
-      {"empty body frame", head + RawHeader(1, SPINDLE_FRAME_RESPONSE_BODY, 0, 0), false,
+      {"empty body frame", head + RawHeader(SPINDLE_PROTOCOL_VERSION, SPINDLE_FRAME_RESPONSE_BODY, 0, 0), false,
        "upstream sent invalid frame header (invalid frame length)"},
       {"request frame in the body", head + Frame(SPINDLE_FRAME_REQUEST_END, ""), false,
        "upstream sent invalid frame (unexpected request end frame in the response body)"},
       {"second head", head + ResponseHead(200, {}), false,
        "upstream sent invalid frame (unexpected response head frame in the response body)"},
-      {"truncated body then close", head + RawHeader(1, SPINDLE_FRAME_RESPONSE_BODY, 0, 100) + "only",
+      {"truncated body then close", head + RawHeader(SPINDLE_PROTOCOL_VERSION, SPINDLE_FRAME_RESPONSE_BODY, 0, 100) + "only",
        true, "upstream prematurely closed connection"},
-      {"split frame header then close", head + RawHeader(1, SPINDLE_FRAME_RESPONSE_BODY, 0, 1).substr(0, 5),
+      {"split frame header then close", head + RawHeader(SPINDLE_PROTOCOL_VERSION, SPINDLE_FRAME_RESPONSE_BODY, 0, 1).substr(0, 5),
        true, "upstream prematurely closed connection"},
       {"abort mid body", head + Frame(SPINDLE_FRAME_ABORT, "handler threw"), false,
        "upstream aborted the response"},

@@ -178,6 +178,8 @@ std::string SpindleRequest(const std::string& method, const std::string& uri) {
   h.content_length = -1;
   h.method = {method.data(), static_cast<uint32_t>(method.size())};
   h.uri = {uri.data(), static_cast<uint32_t>(uri.size())};
+  const std::string path = uri.substr(0, uri.find('?'));
+  h.path = {path.data(), static_cast<uint32_t>(path.size())};
   h.protocol = {"HTTP/1.1", 8};
   h.headers = &host;
   h.nheaders = 1;
@@ -376,14 +378,16 @@ TEST_F(AdminListenerTest, UnknownFirstByteCloses) {
 }
 
 TEST_F(AdminListenerTest, MalformedSpindleFramesClose) {
-  std::string bad_type("\x01\x09\x00\x00\x00\x00\x00\x00", 8);
-  std::string bad_reserved("\x01\x01\x01\x00\x00\x00\x00\x00", 8);
-  std::string too_long("\x01\x01\x00\x00\xff\xff\xff\x00", 8);  // head over the limit
-  std::string end_first("\x01\x03\x00\x00\x00\x00\x00\x00", 8);  // END with no head
-  std::string truncated_head = "\x01\x01" + std::string("\x00\x00\x04\x00\x00\x00", 6) + "abcd";
-  std::string response_frame = std::string("\x01\x04\x00\x00\x00\x00\x00\x00", 8);
-  for (const std::string& bad :
-       {bad_type, bad_reserved, too_long, end_first, truncated_head, response_frame}) {
+  std::string bad_type("\x02\x09\x00\x00\x00\x00\x00\x00", 8);
+  std::string bad_reserved("\x02\x01\x01\x00\x00\x00\x00\x00", 8);
+  std::string too_long("\x02\x01\x00\x00\xff\xff\xff\x00", 8);  // head over the limit
+  std::string end_first("\x02\x03\x00\x00\x00\x00\x00\x00", 8);  // END with no head
+  std::string truncated_head = "\x02\x01" + std::string("\x00\x00\x04\x00\x00\x00", 6) + "abcd";
+  std::string response_frame = std::string("\x02\x04\x00\x00\x00\x00\x00\x00", 8);
+  std::string old_version("\x01\x01\x00\x00\x00\x00\x00\x00", 8);  // a version 1 module
+  static_assert(SPINDLE_PROTOCOL_VERSION == 2, "the frames above are version 2");
+  for (const std::string& bad : {bad_type, bad_reserved, too_long, end_first, truncated_head,
+                                 response_frame, old_version}) {
     int fd = Connect();
     SendAll(fd, bad);
     EXPECT_EQ(ReadToEof(fd), "");

@@ -70,6 +70,7 @@ TEST(Golden, RequestHeadGetEncodesToVector) {
   h.content_length = -1;
   h.method = S("GET");
   h.uri = S("/hello?x=1");
+  h.path = S("/hello");
   h.protocol = S("HTTP/1.1");
   h.params = params;
   h.nparams = 1;
@@ -94,6 +95,7 @@ TEST(Golden, RequestHeadGetDecodes) {
   EXPECT_EQ(h.content_length, -1);
   EXPECT_EQ(Str(h.method), "GET");
   EXPECT_EQ(Str(h.uri), "/hello?x=1");
+  EXPECT_EQ(Str(h.path), "/hello");
   EXPECT_EQ(Str(h.protocol), "HTTP/1.1");
   ASSERT_EQ(h.nparams, 1);
   EXPECT_EQ(Str(params[0].name), "SCRIPT_NAME");
@@ -195,8 +197,11 @@ TEST(Malformed, ShortHeaderIsIncompleteNotError) {
 
 TEST(Malformed, WrongVersion) {
   Bytes b = Frame(SPINDLE_FRAME_RESPONSE_END, "");
-  b[0] = 2;
   spindle_frame_header_t fh;
+  EXPECT_EQ(DecodeHeader(b, &fh), SPINDLE_OK);
+  b[0] = SPINDLE_PROTOCOL_VERSION + 1;
+  EXPECT_EQ(DecodeHeader(b, &fh), SPINDLE_E_VERSION);
+  b[0] = 1;  // version 1 routed on the raw URI: no longer spoken
   EXPECT_EQ(DecodeHeader(b, &fh), SPINDLE_E_VERSION);
   b[0] = 0;
   EXPECT_EQ(DecodeHeader(b, &fh), SPINDLE_E_VERSION);

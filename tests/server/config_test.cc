@@ -43,6 +43,7 @@ TEST(Config, ShippedConfigValuesAreTheCodeDefaults) {
   EXPECT_EQ(s.limits.max_head_size, d.limits.max_head_size);
   EXPECT_EQ(s.limits.max_headers, d.limits.max_headers);
   EXPECT_EQ(s.limits.max_uri_length, d.limits.max_uri_length);
+  EXPECT_EQ(s.limits.max_response_head_size, d.limits.max_response_head_size);
   EXPECT_EQ(s.limits.max_body_size, d.limits.max_body_size);
   EXPECT_EQ(s.scheduler.max_ready_per_poll, d.scheduler.max_ready_per_poll);
   EXPECT_EQ(s.scheduler.accept_batch, d.scheduler.accept_batch);

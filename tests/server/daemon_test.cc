@@ -206,16 +206,16 @@ TEST_P(MalformedFrames, CloseTheConnectionAndLogTheReason) {
 INSTANTIATE_TEST_SUITE_P(
     All, MalformedFrames,
     ::testing::Values(
-        Malformed{"WrongVersion", Header(2, 1, 40) + std::string(40, 'x'),
+        Malformed{"WrongVersion", Header(SPINDLE_PROTOCOL_VERSION - 1, 1, 40) + std::string(40, 'x'),
                   "unsupported protocol version"},
-        Malformed{"UnknownType", Header(1, 99, 0), "unknown frame type"},
-        Malformed{"ReservedBits", Header(1, 3, 0, 1), "reserved bits set"},
-        Malformed{"HeadOverProtocolCeiling", Header(1, 1, (1 << 20) + 1), "frame too large"},
-        Malformed{"EmptyBody", Header(1, 2, 0), "invalid frame length"},
-        Malformed{"BodyOutsideRequest", Header(1, 2, 3) + "abc", "body frame outside a request"},
-        Malformed{"ResponseFrameFromNginx", Header(1, 6, 0), "unexpected frame type"},
+        Malformed{"UnknownType", Header(SPINDLE_PROTOCOL_VERSION, 99, 0), "unknown frame type"},
+        Malformed{"ReservedBits", Header(SPINDLE_PROTOCOL_VERSION, 3, 0, 1), "reserved bits set"},
+        Malformed{"HeadOverProtocolCeiling", Header(SPINDLE_PROTOCOL_VERSION, 1, (1 << 20) + 1), "frame too large"},
+        Malformed{"EmptyBody", Header(SPINDLE_PROTOCOL_VERSION, 2, 0), "invalid frame length"},
+        Malformed{"BodyOutsideRequest", Header(SPINDLE_PROTOCOL_VERSION, 2, 3) + "abc", "body frame outside a request"},
+        Malformed{"ResponseFrameFromNginx", Header(SPINDLE_PROTOCOL_VERSION, 6, 0), "unexpected frame type"},
         Malformed{"TruncatedHeadField",
-                  Header(1, 1, 28) + std::string(16, '\0') + std::string("\xff\0\0\0", 4) +
+                  Header(SPINDLE_PROTOCOL_VERSION, 1, 28) + std::string(16, '\0') + std::string("\xff\0\0\0", 4) +
                       std::string(8, '\0'),
                   "truncated field"}),
     [](const auto& info) { return std::string(info.param.name); });
@@ -251,6 +251,62 @@ TEST_F(DaemonTest, UriOverMaxUriLengthIs414) {
   std::string at = "/hello?q=";
   at += std::string(8 * 1024 - at.size(), 'q');
   EXPECT_EQ(c->Request("GET", at).status, 200);
+}
+
+// The router uses the head's path (what nginx matched its location on),
+// never the raw URI; a path nginx could not have produced is a 400 and the
+// connection stays.
+TEST_F(DaemonTest, RoutesOnTheHeadsPathNotTheRawUri) {
+  auto c = Connect();
+  c->SendHead("GET", "/t/admin/%2E%2E/public", {}, {}, false, 0, "/t/public");
+  c->SendEnd();
+  auto r = c->ReadResponse();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "public");
+  c->SendHead("GET", "/t/where/%41%2Fb?x=%41", {}, {}, false, 0, "/t/where/A/b");
+  c->SendEnd();
+  r = c->ReadResponse();
+  ASSERT_EQ(r.status, 200);
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["rest"], "A/b");
+  EXPECT_EQ(j["path"], "/t/where/A/b");
+  EXPECT_EQ(j["uri"], "/t/where/%41%2Fb?x=%41");
+}
+
+TEST_F(DaemonTest, PathNotNormalisedIs400AndTheConnectionStays) {
+  auto c = Connect();
+  for (const std::string& path :
+       {std::string("/t/admin/x/.."), std::string("/t/./public"), std::string("/t/a/../public"),
+        std::string("t/public"), std::string(""), std::string("/t/where/a\0b", 12),
+        std::string("/t/where/."), std::string("/..")}) {
+    c->SendHead("GET", "/t/public", {}, {}, false, 0, path);
+    c->SendEnd();
+    auto r = c->ReadResponse();
+    EXPECT_EQ(r.status, 400) << "path " << path;
+    EXPECT_TRUE(r.ended);
+  }
+  // Segments that merely contain dots are ordinary.
+  c->SendHead("GET", "/t/where/..a/.b/...", {}, {}, false, 0, "/t/where/..a/.b/...");
+  c->SendEnd();
+  auto r = c->ReadResponse();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["rest"], "..a/.b/...");
+  EXPECT_EQ(c->Request("GET", "/hello").status, 200);
+}
+
+// A response head nginx's spindle_buffer_size could not hold, or a header
+// that would split the response, is a 500 from the daemon (not a 502 from
+// nginx), and the connection stays.
+TEST_F(DaemonTest, ResponseHeadOverTheLimitOrSplittingIs500) {
+  auto c = Connect();
+  EXPECT_EQ(c->Request("GET", "/t/big-head?bytes=3000").status, 200);
+  for (const char* target : {"/t/big-head?bytes=5000", "/t/big-head?headers=2000",
+                             "/t/bad-header?kind=crlf", "/t/bad-header?kind=name"}) {
+    auto r = c->Request("GET", target);
+    EXPECT_EQ(r.status, 500) << target;
+    EXPECT_TRUE(r.ended);
+    EXPECT_EQ(c->Request("GET", "/hello").status, 200);
+  }
 }
 
 // An app cannot send an interim or out-of-range status: set_status throws,

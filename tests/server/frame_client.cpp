@@ -56,7 +56,7 @@ void FrameClient::SendRaw(std::string_view bytes) {
 
 void FrameClient::SendHead(const std::string& method, const std::string& uri,
                            const FieldList& headers, const FieldList& params, bool has_body,
-                           int64_t content_length) {
+                           int64_t content_length, const std::optional<std::string>& path_in) {
   auto to_fields = [](const FieldList& in) {
     std::vector<spindle_field_t> out;
     for (const auto& [k, v] : in) {
@@ -71,6 +71,10 @@ void FrameClient::SendHead(const std::string& method, const std::string& uri,
   head.content_length = content_length;
   head.method = {method.data(), static_cast<uint32_t>(method.size())};
   head.uri = {uri.data(), static_cast<uint32_t>(uri.size())};
+  // nginx sends the normalised path; most of this client's tests use plain
+  // paths, so by default the path is the URI before '?'.
+  const std::string path = path_in ? *path_in : uri.substr(0, uri.find('?'));
+  head.path = {path.data(), static_cast<uint32_t>(path.size())};
   head.protocol = {"HTTP/1.1", 8};
   head.params = p.data();
   head.nparams = static_cast<uint16_t>(p.size());

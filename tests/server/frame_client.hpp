@@ -44,9 +44,11 @@ class FrameClient {
   FrameClient(const FrameClient&) = delete;
   FrameClient& operator=(const FrameClient&) = delete;
 
+  // `path` is the normalised path nginx would send; nullopt: the URI before '?'.
   void SendHead(const std::string& method, const std::string& uri,
                 const FieldList& headers = {}, const FieldList& params = {},
-                bool has_body = false, int64_t content_length = 0);
+                bool has_body = false, int64_t content_length = 0,
+                const std::optional<std::string>& path = std::nullopt);
   void SendBody(std::string_view data);
   void SendEnd();
   void SendAbort(std::string_view reason = {});

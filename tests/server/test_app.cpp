@@ -1,7 +1,8 @@
 // test_app.cpp: an app used only by the daemon-level tests, exercising what
 // the example app does not: path parameters, 405s, incremental request body
 // reads answered incrementally, handlers that throw, HttpError, the app's
-// config subtree and the worker counters.
+// config subtree, the worker counters, and routing on the normalised path
+// (/admin/..., /public, /where/..., /seg/...).
 #include <spindle/app.hpp>
 #include <spindle/server.hpp>
 
@@ -33,6 +34,40 @@ void Init(spindle::AppContext& app) {
   });
   app.get("/files/{rest...}", [](spindle::Request& req, spindle::Response& res) {
     res.send(200, "text/plain", std::string(*req.path_param("rest")));
+  });
+  // Routing on the normalised path (tests/e2e/path_e2e_test.cc): a route
+  // that nginx protects with `location /admin/`, one it serves, and two
+  // that show what the router saw.
+  app.get("/admin/{section}/{id}", [](spindle::Request&, spindle::Response& res) {
+    res.send(200, "text/plain", "admin");
+  });
+  app.get("/public", [](spindle::Request&, spindle::Response& res) {
+    res.send(200, "text/plain", "public");
+  });
+  app.any("/where/{rest...}", [](spindle::Request& req, spindle::Response& res) {
+    nlohmann::json j = {{"path", req.path()}, {"uri", req.uri()},
+                        {"rest", *req.path_param("rest")}};
+    res.send(200, "application/json", j.dump());
+  });
+  app.get("/seg/{a}/{b}", [](spindle::Request& req, spindle::Response& res) {
+    nlohmann::json j = {{"a", *req.path_param("a")}, {"b", *req.path_param("b")}};
+    res.send(200, "application/json", j.dump());
+  });
+  // Response heads: one header of ?bytes=N bytes, or ?headers=N headers.
+  app.get("/big-head", [](spindle::Request& req, spindle::Response& res) {
+    res.set_header("X-Big", std::string(static_cast<size_t>(req.query_int("bytes", 0)), 'h'));
+    for (long long i = 0; i < req.query_int("headers", 0); ++i) res.add_header("X-N", "1");
+    res.send(200, "text/plain", "ok");
+  });
+  // A header that would split the response (?kind=crlf|lf|nul) or a bad name.
+  app.get("/bad-header", [](spindle::Request& req, spindle::Response& res) {
+    std::string kind = req.query("kind").value_or("");
+    if (kind == "crlf") res.set_header("X-A", "a\r\nSet-Cookie: evil=1");
+    if (kind == "lf") res.add_header("X-A", "a\nX-B: b");
+    if (kind == "nul") res.add_header("X-A", std::string("a\0b", 3));
+    if (kind == "name") res.add_header("Bad Name", "v");
+    if (kind == "colon") res.add_header("X-A:", "v");
+    res.send(200, "text/plain", "ok");
   });
   app.get("/items", [](spindle::Request&, spindle::Response& res) {
     res.send(200, "text/plain", "list");
@@ -97,6 +132,20 @@ void Init(spindle::AppContext& app) {
       res.flush();
     }
     res.write("total " + std::to_string(total) + "\n");
+  });
+  // Reads the body slower than nginx sends it (?pause_us= between 64 KiB
+  // reads), so unread body would pile up in the daemon if it kept reading.
+  app.post("/slow-upload", [](spindle::Request& req, spindle::Response& res) {
+    auto pause = std::chrono::microseconds(req.query_int("pause_us", 1000));
+    std::string buf(64 * 1024, '\0');
+    size_t total = 0;
+    for (;;) {
+      size_t n = req.read_some(buf.data(), buf.size());
+      if (n == 0) break;
+      total += n;
+      spindle::this_fiber::sleep_for(pause);
+    }
+    res.send(200, "text/plain", "total " + std::to_string(total) + "\n");
   });
   app.post("/echo-body", [](spindle::Request& req, spindle::Response& res) {
     res.send(200, "application/octet-stream", req.read_all(64 << 20));

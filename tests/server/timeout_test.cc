@@ -7,6 +7,7 @@
 #include "frame_client.hpp"
 
 #include <gtest/gtest.h>
+#include <spindle_protocol.h>
 
 #include <chrono>
 #include <memory>
@@ -73,7 +74,9 @@ TEST(FrameDeadline, OneByteAtATimeIsCutOffAfterIdleTimeout) {
   FrameClient c(d->socket_path(), 5s);
   // A REQUEST_HEAD frame header announcing 100 bytes, then a byte every
   // 200 ms: every single read is well within idle_timeout.
-  std::string header("\x01\x01\x00\x00\x64\x00\x00\x00", 8);
+  std::string header(SPINDLE_FRAME_HEADER_SIZE, '\0');
+  spindle_frame_header_encode(reinterpret_cast<uint8_t*>(header.data()),
+                              SPINDLE_FRAME_REQUEST_HEAD, 100);
   auto start = std::chrono::steady_clock::now();
   bool closed = false;
   for (size_t i = 0; i < 40 && !closed; ++i) {

@@ -40,9 +40,12 @@ class Request {
   Request& operator=(const Request&) = delete;
 
   std::string_view method() const { return method_; }
-  // The raw request URI as nginx received it, query string included.
+  // The raw request URI as the client sent it, query string included (after
+  // a `rewrite` in nginx: the rewritten URI, escaped, with its arguments).
   std::string_view uri() const { return uri_; }
-  // The URI up to '?', not percent-decoded.
+  // The path nginx matched its location on and the router routes on:
+  // percent-decoded, "." and ".." segments resolved, slashes merged. An
+  // encoded slash (%2F) is a '/' here, as it is to nginx's locations.
   std::string_view path() const { return path_; }
   // The part after '?', empty when there is none.
   std::string_view query_string() const { return query_; }
@@ -53,7 +56,8 @@ class Request {
   // A query parameter as an integer; `fallback` when absent or not a number.
   long long query_int(std::string_view name, long long fallback) const;
 
-  // A `{name}` segment of the matched route pattern (raw, not decoded).
+  // A `{name}` segment of the matched route pattern: a segment of path(),
+  // so already percent-decoded (never decoded twice: "%252F" is "%2F").
   std::optional<std::string_view> path_param(std::string_view name) const;
   // The matched route pattern including the app's mount, e.g. "/users/{id}".
   std::string_view route() const { return route_; }

@@ -36,10 +36,15 @@ class Response {
   void set_status(int status);
   int status() const { return status_; }
   // Replaces every header called `name` (case-insensitive) with one value.
+  // Both throw std::invalid_argument for a name that is not an HTTP token
+  // or a value with CR, LF or NUL (it would split the response).
   void set_header(std::string_view name, std::string_view value);
   // Adds a header, keeping existing ones of the same name (Set-Cookie).
   void add_header(std::string_view name, std::string_view value);
 
+  // The head goes out with the first write/flush/finish; a head over
+  // limits.max_response_head_size throws std::length_error there (the
+  // handler's request then gets 500).
   void write(std::string_view chunk);
   void flush();
   void finish();
@@ -52,10 +57,11 @@ class Response {
  private:
   friend class server::Connection;
 
-  void Reset(server::FrameWriter* out);
+  void Reset(server::FrameWriter* out, size_t max_head_size);
   void SendHeadIfNeeded();
 
   server::FrameWriter* out_ = nullptr;
+  size_t max_head_size_ = 0;  // RESPONSE_HEAD frame bytes
   int status_ = 200;
   // Header slots are reused across requests on a connection: only the first
   // n_headers_ are live, so steady-state requests allocate nothing here.

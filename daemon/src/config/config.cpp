@@ -238,7 +238,8 @@ class Parser {
   LimitsConfig ParseLimits(const YAML::Node& node, const std::string& key) {
     LimitsConfig l;
     RequireMap(node, key);
-    CheckKeys(node, key, {"max_head_size", "max_headers", "max_uri_length", "max_body_size"});
+    CheckKeys(node, key, {"max_head_size", "max_headers", "max_uri_length", "max_body_size",
+                          "max_response_head_size"});
     if (auto n = node["max_head_size"]) {
       l.max_head_size = static_cast<uint32_t>(
           Size(n, Join(key, "max_head_size"), 1024, 1024 * 1024));
@@ -252,6 +253,10 @@ class Parser {
     }
     if (auto n = node["max_body_size"]) {
       l.max_body_size = Size(n, Join(key, "max_body_size"), 0, 1ull << 40);
+    }
+    if (auto n = node["max_response_head_size"]) {
+      l.max_response_head_size = static_cast<uint32_t>(
+          Size(n, Join(key, "max_response_head_size"), 64, 1024 * 1024));
     }
     return l;
   }

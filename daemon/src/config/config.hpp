@@ -43,6 +43,9 @@ struct LimitsConfig {
   uint32_t max_headers = 256;             // headers (and params) per request
   uint32_t max_uri_length = 8 * 1024;     // raw URI with query (414 beyond)
   uint64_t max_body_size = 100ull << 20;  // request body bytes (413 beyond)
+  // RESPONSE_HEAD frame bytes an app may send (500 beyond): the module's
+  // spindle_buffer_size (one 4k page by default) must hold the whole frame.
+  uint32_t max_response_head_size = 4 * 1024;
 };
 
 // The fiber scheduler's throughput/latency knobs (per worker).

@@ -235,7 +235,12 @@ class AdminConnection {
       return false;
     }
     const std::string method(head.method.data, head.method.len);
-    const std::string uri(head.uri.data, head.uri.len);
+    // Route on the path nginx matched its location on, like the app server
+    // does; the query comes from the raw URI.
+    const std::string_view raw(head.uri.data, head.uri.len);
+    const size_t q = raw.find('?');
+    std::string uri(head.path.data, head.path.len);
+    if (q != std::string_view::npos) uri.append(raw.substr(q));
     ConsumeFrame(h);
     size_t body = 0;
     for (;;) {

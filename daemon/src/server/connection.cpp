@@ -8,6 +8,7 @@
 #include "observe/observe.hpp"
 #include "server/observe_hooks.hpp"
 #include "server/stats.hpp"
+#include "server/strings.hpp"
 
 #include <boost/context/detail/exception.hpp>
 #include <spdlog/spdlog.h>
@@ -365,8 +366,10 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
   r.method_ = View(h.method);
   r.uri_ = View(h.uri);
   r.protocol_ = View(h.protocol);
+  // Routing uses the path nginx matched its location on (decoded, dot
+  // segments merged); the query string comes from the raw URI.
+  r.path_ = View(h.path);
   size_t q = r.uri_.find('?');
-  r.path_ = r.uri_.substr(0, q);
   r.query_ = q == std::string_view::npos ? std::string_view() : r.uri_.substr(q + 1);
   r.headers_.clear();
   for (uint16_t i = 0; i < h.nheaders; ++i) {
@@ -398,6 +401,14 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
     StartHandler(nullptr, 414, {});
     return true;
   }
+  if (!IsNormalisedPath(r.path_)) {
+    // Not printed: it is client bytes (a decoded %0A would forge a log line).
+    spdlog::info("request path of '{}' bytes is not a normalised absolute path: 400",
+                 r.path_.size());
+    r.route_ = {};
+    StartHandler(nullptr, 400, {});
+    return true;
+  }
   Router::Match m = w_.router.find(r.method_, r.path_, r.path_params_);
   if (m.kind == Router::MatchKind::kFound) {
     r.route_ = m.route->pattern;
@@ -423,7 +434,7 @@ void Connection::StartHandler(const Router::Route* route, int builtin_status,
   builtin_status_ = builtin_status;
   allow_ = std::move(allow);
   out_.BeginResponse();
-  response_.Reset(&out_);
+  response_.Reset(&out_, w_.config.limits.max_response_head_size);
   response_started_ = false;
   cancelled_ = false;
   handler_running_ = true;
@@ -544,7 +555,7 @@ void Connection::RunRoute() {
 
 void Connection::SendBuiltin(int status, std::string_view text) {
   if (this_fiber::is_cancelled() || out_.broken()) return;
-  response_.Reset(&out_);
+  response_.Reset(&out_, w_.config.limits.max_response_head_size);
   out_.Reset();
   try {
     if (status == 405 && !allow_.empty()) response_.set_header("Allow", allow_);

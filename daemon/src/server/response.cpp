@@ -13,8 +13,23 @@
 
 namespace spindle {
 
-void Response::Reset(server::FrameWriter* out) {
+namespace {
+
+void CheckField(std::string_view name, std::string_view value) {
+  if (!server::IsHeaderToken(name)) {
+    throw std::invalid_argument("response header name is not an HTTP token");
+  }
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    throw std::invalid_argument("response header '" + std::string(name) +
+                                "' has CR, LF or NUL in its value");
+  }
+}
+
+}  // namespace
+
+void Response::Reset(server::FrameWriter* out, size_t max_head_size) {
   out_ = out;
+  max_head_size_ = max_head_size;
   status_ = 200;
   n_headers_ = 0;
   head_sent_ = false;
@@ -34,6 +49,7 @@ void Response::set_status(int status) {
 
 void Response::set_header(std::string_view name, std::string_view value) {
   if (head_sent_) throw std::logic_error("response head already sent");
+  CheckField(name, value);
   size_t keep = 0;
   bool replaced = false;
   for (size_t i = 0; i < n_headers_; ++i) {
@@ -51,6 +67,7 @@ void Response::set_header(std::string_view name, std::string_view value) {
 
 void Response::add_header(std::string_view name, std::string_view value) {
   if (head_sent_) throw std::logic_error("response head already sent");
+  CheckField(name, value);
   if (n_headers_ == headers_.size()) headers_.emplace_back();
   headers_[n_headers_].first.assign(name);
   headers_[n_headers_].second.assign(value);
@@ -60,6 +77,19 @@ void Response::add_header(std::string_view name, std::string_view value) {
 void Response::SendHeadIfNeeded() {
   if (head_sent_) return;
   if (out_ == nullptr) throw std::logic_error("response is not attached to a connection");
+  // nginx would refuse a head larger than its spindle_buffer_size with a 502
+  // that names no cause here; refuse it first, while a 500 can still go out.
+  size_t size = SPINDLE_FRAME_HEADER_SIZE + 4;
+  for (size_t i = 0; i < n_headers_; ++i) {
+    size += 8 + headers_[i].first.size() + headers_[i].second.size();
+  }
+  if (size > max_head_size_ || n_headers_ > SPINDLE_MAX_FIELDS) {
+    throw std::length_error("response head of " + std::to_string(size) + " bytes in " +
+                            std::to_string(n_headers_) +
+                            " headers over limits.max_response_head_size " +
+                            std::to_string(max_head_size_) + " (or " +
+                            std::to_string(SPINDLE_MAX_FIELDS) + " headers)");
+  }
   out_->AppendHead(status_, headers_, n_headers_);
   head_sent_ = true;
 }

@@ -2,6 +2,7 @@
 // request, response and router code. Pure functions.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace spindle::server {
@@ -16,6 +17,34 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
+}
+
+// An HTTP token (RFC 9110 tchar+): what a header name must be.
+inline bool IsHeaderToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// True for a path nginx's URI normalisation can produce: absolute, no NUL,
+// and no "." or ".." segment left. The router relies on it: a segment it
+// matches is a segment nginx's location matched.
+inline bool IsNormalisedPath(std::string_view path) {
+  if (path.empty() || path[0] != '/') return false;
+  if (path.find('\0') != std::string_view::npos) return false;
+  size_t pos = 1;
+  for (;;) {
+    size_t end = path.find('/', pos);
+    std::string_view seg = path.substr(pos, end == std::string_view::npos ? end : end - pos);
+    if (seg == "." || seg == "..") return false;
+    if (end == std::string_view::npos) return true;
+    pos = end + 1;
+  }
 }
 
 }  // namespace spindle::server
