@@ -327,6 +327,53 @@ TEST_F(AdminListenerTest, KeepAliveServesSeveralRequests) {
   ::close(fd);
 }
 
+// VmRSS of this process in KiB.
+long SelfRssKiB() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = 0;
+  while (f != nullptr && std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::atol(line + 6);
+  }
+  if (f != nullptr) std::fclose(f);
+  return kib;
+}
+
+// 300,000 pipelined requests (8 MiB) on one connection: the connection's
+// buffer holds one request plus one read, not every byte received so far.
+TEST_F(AdminListenerTest, PipelinedRequestsKeepTheBufferSmall) {
+  const std::string one = "GET /nope HTTP/1.1\r\nHost: a\r\n\r\n";
+  constexpr size_t kRequests = 300000;
+  std::string all;
+  all.reserve(one.size() * kRequests);
+  for (size_t i = 0; i < kRequests; ++i) all += one;
+  int fd = Connect();
+  const long before = SelfRssKiB();
+  std::thread writer([&] { SendAll(fd, all); });
+  // Read every answer (discarding them) until the last one has arrived.
+  size_t answers = 0;
+  std::string tail;
+  char buf[65536];
+  while (answers < kRequests) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ASSERT_GT(n, 0) << "after " << answers << " answers";
+    tail.append(buf, static_cast<size_t>(n));
+    size_t pos = 0, hit;
+    while ((hit = tail.find("HTTP/1.1 404", pos)) != std::string::npos) {
+      ++answers;
+      pos = hit + 12;
+    }
+    tail.erase(0, pos > 0 ? pos : (tail.size() > 16 ? tail.size() - 16 : 0));
+  }
+  writer.join();
+  // The connection is still open: its buffer is still allocated.
+  const long growth = SelfRssKiB() - before;
+  std::printf("[ admin ] RSS growth after %zu pipelined requests (%zu KiB sent): %ld KiB\n",
+              kRequests, all.size() / 1024, growth);
+  EXPECT_LT(growth, 4 * 1024);
+  ::close(fd);
+}
+
 TEST_F(AdminListenerTest, CurlReadsMetrics) {
   if (access("/usr/bin/curl", X_OK) != 0) GTEST_SKIP() << "curl not installed";
   std::string cmd = "/usr/bin/curl -sS --max-time 10 --unix-socket " + sock_ + " http://x/metrics";
