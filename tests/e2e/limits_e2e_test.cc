@@ -6,6 +6,7 @@
 #include "daemon_harness.hpp"
 #include "http_client.hpp"
 #include "nginx_harness.hpp"
+#include "shared_stack.hpp"
 
 #include <gtest/gtest.h>
 
@@ -69,13 +70,8 @@ struct TwoDaemons {
   std::unique_ptr<NginxHarness> nginx;
 };
 
-class LimitsE2E : public ::testing::Test {
+class LimitsE2E : public SharedStackTest<TwoDaemons> {
  protected:
-  static void SetUpTestSuite() { stack_ = new TwoDaemons(); }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
   uint16_t port() const { return stack_->nginx->port(); }
 
   // Normal requests, alternating over both peers (round robin): all 200.
@@ -96,10 +92,7 @@ class LimitsE2E : public ::testing::Test {
     HttpClient c(port());
     return c.Send(req);
   }
-  static TwoDaemons* stack_;
 };
-
-TwoDaemons* LimitsE2E::stack_ = nullptr;
 
 TEST_F(LimitsE2E, TooManyHeadersIs431AndNoPeerIsMarkedDown) {
   ExpectAllHealthy(4);

@@ -5,6 +5,8 @@
 #include "daemon_harness.hpp"
 #include "http_client.hpp"
 #include "nginx_harness.hpp"
+#include "shared_stack.hpp"
+#include "test_app_yaml.hpp"
 
 #include <gtest/gtest.h>
 
@@ -35,14 +37,7 @@ long RssKiB(pid_t pid) {
 struct UploadStack {
   UploadStack() {
     DaemonOptions d;
-    d.yaml = std::string(R"(workers: 1
-limits:
-  max_body_size: 200m
-apps:
-  - name: uploads
-    path: )") + SPINDLE_TEST_APP + R"(
-    mount: /
-)";
+    d.yaml = TestAppYaml("limits:\n  max_body_size: 200m\n");
     daemon = std::make_unique<DaemonHarness>(d);
     NginxOptions n;
     n.vars["D"] = daemon->socket_path();
@@ -61,17 +56,7 @@ apps:
   std::unique_ptr<NginxHarness> nginx;
 };
 
-class MemoryE2E : public ::testing::TestWithParam<const char*> {
- protected:
-  static void SetUpTestSuite() { stack_ = new UploadStack(); }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
-  static UploadStack* stack_;
-};
-
-UploadStack* MemoryE2E::stack_ = nullptr;
+using MemoryE2E = SharedStackTest<UploadStack, ::testing::TestWithParam<const char*>>;
 
 TEST_P(MemoryE2E, SlowReaderOf100MiBUploadKeepsWorkerRssFlat) {
   auto workers = stack_->daemon->WorkerPids();

@@ -6,6 +6,8 @@
 #include "daemon_harness.hpp"
 #include "http_client.hpp"
 #include "nginx_harness.hpp"
+#include "shared_stack.hpp"
+#include "test_app_yaml.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -19,12 +21,7 @@ namespace {
 struct PathStack {
   PathStack() {
     DaemonOptions d;
-    d.yaml = std::string(R"(workers: 1
-apps:
-  - name: paths
-    path: )") + SPINDLE_TEST_APP + R"(
-    mount: /
-)";
+    d.yaml = TestAppYaml("");
     daemon = std::make_unique<DaemonHarness>(d);
     NginxOptions n;
     n.vars["D"] = daemon->socket_path();
@@ -43,13 +40,8 @@ apps:
   std::unique_ptr<NginxHarness> nginx;
 };
 
-class PathE2E : public ::testing::Test {
+class PathE2E : public SharedStackTest<PathStack> {
  protected:
-  static void SetUpTestSuite() { stack_ = new PathStack(); }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
   static HttpResponse Get(const std::string& target) {
     HttpClient c(stack_->nginx->port());
     HttpRequest req;
@@ -62,10 +54,7 @@ class PathE2E : public ::testing::Test {
     if (r.status != 200) return nlohmann::json::object();
     return nlohmann::json::parse(r.body);
   }
-  static PathStack* stack_;
 };
-
-PathStack* PathE2E::stack_ = nullptr;
 
 TEST_F(PathE2E, TheProtectedRouteIsReachableOnlyThroughItsLocation) {
   EXPECT_EQ(Get("/public").body, "public");

@@ -6,6 +6,8 @@
 #include "daemon_harness.hpp"
 #include "http_client.hpp"
 #include "nginx_harness.hpp"
+#include "shared_stack.hpp"
+#include "test_app_yaml.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,23 +19,14 @@
 namespace spindle::test {
 namespace {
 
-std::string DaemonYaml(const std::string& extra_limits) {
-  return std::string("workers: 1\nlimits:\n") + extra_limits + R"(  max_headers: 256
-apps:
-  - name: heads
-    path: )" + SPINDLE_TEST_APP + R"(
-    mount: /
-)";
-}
-
 struct HeadStack {
   HeadStack() {
     DaemonOptions d;
-    d.yaml = DaemonYaml("");  // the default limit (4k)
+    d.yaml = TestAppYaml("");  // the default limit (4k)
     a = std::make_unique<DaemonHarness>(d);
     b = std::make_unique<DaemonHarness>(d);
     DaemonOptions big;
-    big.yaml = DaemonYaml("  max_response_head_size: 32k\n");
+    big.yaml = TestAppYaml("limits:\n  max_response_head_size: 32k\n");
     wide = std::make_unique<DaemonHarness>(big);
     NginxOptions n;
     n.vars["A"] = a->socket_path();
@@ -60,13 +53,8 @@ struct HeadStack {
   std::unique_ptr<NginxHarness> nginx;
 };
 
-class ResponseHeadE2E : public ::testing::Test {
+class ResponseHeadE2E : public SharedStackTest<HeadStack> {
  protected:
-  static void SetUpTestSuite() { stack_ = new HeadStack(); }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
   static HttpResponse Get(const std::string& target) {
     return HttpGet(stack_->nginx->port(), target);
   }
@@ -83,10 +71,7 @@ class ResponseHeadE2E : public ::testing::Test {
   }
   // Both daemons' logs (round robin sends requests to either).
   static std::string DaemonLogs() { return stack_->a->Log() + stack_->b->Log(); }
-  static HeadStack* stack_;
 };
-
-HeadStack* ResponseHeadE2E::stack_ = nullptr;
 
 TEST_F(ResponseHeadE2E, AHeadOverTheLimitIs500WithTheCauseLogged) {
   // Under the default 4k (the whole frame: 8 + 4 + 8 + name + value, plus
