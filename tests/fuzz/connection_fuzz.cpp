@@ -28,6 +28,7 @@
 #include <spdlog/spdlog.h>
 #include <spindle_protocol.h>
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -145,6 +146,7 @@ void CheckReplies(const std::string& out) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  signal(SIGPIPE, SIG_IGN);  // as the worker does (RunWorker)
   // Every log line is formatted (level debug) and dropped.
   auto logger = std::make_shared<spdlog::logger>(
       "fuzz", std::make_shared<spdlog::sinks::null_sink_mt>());
@@ -184,7 +186,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           spindle::IoResult r =
               spindle::write_all(fds[1], in + off, n, spindle::Deadline::after(std::chrono::seconds(5)));
           if (r.err != 0) break;  // the connection closed on us
-          spindle::yield();
+          spindle::this_fiber::yield();
         }
         ::shutdown(fds[1], SHUT_WR);
       }, "writer");
@@ -201,10 +203,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       writer.join();
       CHECK(ctx.all_closed.wait(spindle::Deadline::after(std::chrono::seconds(5))) ==
             spindle::WaitStatus::kOk);
+      spindle::forget_fd(fds[1]);
+      ::close(fds[1]);
     });
   }
-  spindle::forget_fd(fds[1]);
-  ::close(fds[1]);
   CheckReplies(replies);
   return 0;
 }
