@@ -1,0 +1,169 @@
+/*
+ * protocol_fuzz.c: fuzzes the wire codec (protocol/spindle_protocol.[ch]).
+ * The input is a stream of frames. Each frame whose header and payload
+ * decode is re-encoded with the codec's encoders; the property: the
+ * re-encoded frame decodes to the same header and fields, the *_size
+ * functions match what the encoders wrote, and, the encoding being
+ * canonical (reserved bytes zero, no trailing bytes), the re-encoded bytes
+ * equal the input frame. Any mismatch aborts.
+ */
+
+#include "spindle_protocol.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(cond)                                                         \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "protocol_fuzz: %s:%d: %s\n", __FILE__,         \
+                    __LINE__, #cond);                                       \
+            abort();                                                        \
+        }                                                                   \
+    } while (0)
+
+static spindle_field_t  fields_a[2][SPINDLE_MAX_FIELDS];
+static spindle_field_t  fields_b[2][SPINDLE_MAX_FIELDS];
+static uint8_t          out[SPINDLE_FRAME_HEADER_SIZE + SPINDLE_MAX_HEAD_SIZE];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+static int
+str_eq(spindle_str_t a, spindle_str_t b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+}
+
+
+static int
+fields_eq(const spindle_field_t *a, const spindle_field_t *b, uint16_t n)
+{
+    uint16_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (!str_eq(a[i].name, b[i].name) || !str_eq(a[i].value, b[i].value)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+static void
+check_request_head(const uint8_t *payload, uint32_t len)
+{
+    spindle_request_head_t  a, b;
+    uint8_t                *end;
+    size_t                  size;
+    spindle_frame_header_t  fh;
+
+    memset(&a, 0, sizeof(a));
+    a.params = fields_a[0];
+    a.headers = fields_a[1];
+    if (spindle_request_head_decode(payload, len, &a, SPINDLE_MAX_FIELDS)
+        != SPINDLE_OK)
+    {
+        return;
+    }
+
+    size = spindle_request_head_size(&a);
+    CHECK(size == len);
+    end = spindle_request_head_encode(out, &a);
+    CHECK((size_t) (end - out) == SPINDLE_FRAME_HEADER_SIZE + size);
+    CHECK(spindle_frame_header_decode(out, (size_t) (end - out), NULL, &fh)
+          == SPINDLE_OK);
+    CHECK(fh.type == SPINDLE_FRAME_REQUEST_HEAD && fh.length == len);
+
+    memset(&b, 0, sizeof(b));
+    b.params = fields_b[0];
+    b.headers = fields_b[1];
+    CHECK(spindle_request_head_decode(out + SPINDLE_FRAME_HEADER_SIZE, size,
+                                      &b, SPINDLE_MAX_FIELDS) == SPINDLE_OK);
+    CHECK(a.flags == b.flags && a.content_length == b.content_length);
+    CHECK(str_eq(a.method, b.method) && str_eq(a.uri, b.uri)
+          && str_eq(a.protocol, b.protocol));
+    CHECK(a.nparams == b.nparams && a.nheaders == b.nheaders);
+    CHECK(fields_eq(a.params, b.params, a.nparams));
+    CHECK(fields_eq(a.headers, b.headers, a.nheaders));
+    CHECK(memcmp(out + SPINDLE_FRAME_HEADER_SIZE, payload, len) == 0);
+}
+
+
+static void
+check_response_head(const uint8_t *payload, uint32_t len)
+{
+    spindle_response_head_t  a, b;
+    uint8_t                 *end;
+    size_t                   size;
+    spindle_frame_header_t   fh;
+
+    memset(&a, 0, sizeof(a));
+    a.headers = fields_a[0];
+    if (spindle_response_head_decode(payload, len, &a, SPINDLE_MAX_FIELDS)
+        != SPINDLE_OK)
+    {
+        return;
+    }
+
+    CHECK(a.status >= SPINDLE_STATUS_MIN && a.status <= SPINDLE_STATUS_MAX);
+    size = spindle_response_head_size(&a);
+    CHECK(size == len);
+    end = spindle_response_head_encode(out, &a);
+    CHECK((size_t) (end - out) == SPINDLE_FRAME_HEADER_SIZE + size);
+    CHECK(spindle_frame_header_decode(out, (size_t) (end - out), NULL, &fh)
+          == SPINDLE_OK);
+    CHECK(fh.type == SPINDLE_FRAME_RESPONSE_HEAD && fh.length == len);
+
+    memset(&b, 0, sizeof(b));
+    b.headers = fields_b[0];
+    CHECK(spindle_response_head_decode(out + SPINDLE_FRAME_HEADER_SIZE, size,
+                                       &b, SPINDLE_MAX_FIELDS) == SPINDLE_OK);
+    CHECK(a.status == b.status && a.nheaders == b.nheaders);
+    CHECK(fields_eq(a.headers, b.headers, a.nheaders));
+    CHECK(memcmp(out + SPINDLE_FRAME_HEADER_SIZE, payload, len) == 0);
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int                     rc;
+    uint8_t                 hdr[SPINDLE_FRAME_HEADER_SIZE];
+    spindle_frame_header_t  fh, fh2;
+
+    while (size > 0) {
+        rc = spindle_frame_header_decode(data, size, NULL, &fh);
+        if (rc == SPINDLE_AGAIN) {
+            CHECK(size < SPINDLE_FRAME_HEADER_SIZE);
+            return 0;
+        }
+        if (rc != SPINDLE_OK) {
+            CHECK(rc < 0 && strcmp(spindle_strerror(rc), "unknown error") != 0);
+            return 0;
+        }
+
+        /* the header alone round-trips */
+        spindle_frame_header_encode(hdr, fh.type, fh.length);
+        CHECK(memcmp(hdr, data, SPINDLE_FRAME_HEADER_SIZE) == 0);
+        CHECK(spindle_frame_header_decode(hdr, sizeof(hdr), NULL, &fh2)
+              == SPINDLE_OK);
+        CHECK(fh2.type == fh.type && fh2.length == fh.length);
+
+        if (size - SPINDLE_FRAME_HEADER_SIZE < fh.length) {
+            return 0;  /* incomplete payload */
+        }
+
+        if (fh.type == SPINDLE_FRAME_REQUEST_HEAD) {
+            check_request_head(data + SPINDLE_FRAME_HEADER_SIZE, fh.length);
+        } else if (fh.type == SPINDLE_FRAME_RESPONSE_HEAD) {
+            check_response_head(data + SPINDLE_FRAME_HEADER_SIZE, fh.length);
+        }
+
+        data += SPINDLE_FRAME_HEADER_SIZE + fh.length;
+        size -= SPINDLE_FRAME_HEADER_SIZE + fh.length;
+    }
+
+    return 0;
+}
