@@ -83,6 +83,7 @@ check_request_head(const uint8_t *payload, uint32_t len)
                                       &b, SPINDLE_MAX_FIELDS) == SPINDLE_OK);
     CHECK(a.flags == b.flags && a.content_length == b.content_length);
     CHECK(str_eq(a.method, b.method) && str_eq(a.uri, b.uri)
+          && str_eq(a.path, b.path)
           && str_eq(a.protocol, b.protocol));
     CHECK(a.nparams == b.nparams && a.nheaders == b.nheaders);
     CHECK(fields_eq(a.params, b.params, a.nparams));
