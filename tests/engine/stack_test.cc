@@ -1,6 +1,8 @@
 // Stacks: a fiber that overflows its stack faults on the guard page (death
 // test; the fault address is checked to lie in the guard page), stacks are
-// pooled and reused, and the configured size is usable.
+// pooled and reused, the configured size is usable, and
+// this_fiber::stack_remaining() measures the fiber's or the thread's stack.
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -69,6 +71,61 @@ FIBER_TEST(Stack, ConfiguredSizeIsUsable) {
     EXPECT_EQ(big[sizeof big - 1], 1);
   });
   f.join();
+}
+
+// Stack left below a frame that holds `bytes` of locals.
+[[gnu::noinline]] size_t RemainingBelow(size_t bytes) {
+  volatile char pad[4096];
+  pad[bytes % sizeof pad] = 1;
+  const size_t left = this_fiber::stack_remaining();
+  pad[0] = 0;  // pad (the whole frame) stays live across the call
+  return left;
+}
+
+TEST(StackRemaining, OnAFiberItCountsDownToTheStacksLowEnd) {
+  SchedulerOptions so;
+  so.stack_size = 16 * 1024;
+  testing::RunInScheduler(
+      [] {
+        const auto [lo, size] = impl::SchedulerImpl::Current()->CurrentStack();
+        const size_t here = this_fiber::stack_remaining();
+        const auto frame = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+        // Below this frame, within the fiber's stack (16 KiB; 4x under ASan).
+#if defined(__SANITIZE_ADDRESS__)
+        EXPECT_EQ(size, 4u * 16 * 1024);
+#else
+        EXPECT_EQ(size, 16u * 1024);
+#endif
+        EXPECT_GT(here, 0u);
+        EXPECT_LT(here, size);
+        EXPECT_LE(here, frame - reinterpret_cast<uintptr_t>(lo));
+        EXPECT_GT(here + 2048, frame - reinterpret_cast<uintptr_t>(lo));
+        // A 4 KiB frame further down leaves at least 4 KiB less.
+        EXPECT_LE(RemainingBelow(1), here - 4096);
+      },
+      so);
+}
+
+TEST(StackRemaining, OnAPlainThreadItUsesThePthreadBounds) {
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, 256 * 1024), 0);
+  static size_t here, below;
+  pthread_t th;
+  ASSERT_EQ(pthread_create(
+                &th, &attr,
+                [](void*) -> void* {
+                  here = this_fiber::stack_remaining();
+                  below = RemainingBelow(2);
+                  return nullptr;
+                },
+                nullptr),
+            0);
+  pthread_join(th, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_GT(here, 200u * 1024);  // the thread has barely started
+  EXPECT_LT(here, 256u * 1024);
+  EXPECT_LE(below, here - 4096);
 }
 
 TEST(StackPool, ReusesStacksAndCapsTheCache) {

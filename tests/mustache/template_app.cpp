@@ -5,14 +5,18 @@
 //   GET /error?rows=N      "{{#rows}}...{{/rows}}{{>missing}}" with strict
 //                          partials: fails after N rows have rendered
 //   GET /reload            TemplateCache::reload() (what SIGHUP will do)
+//   GET /recurse           "loop" = "x{{>loop}}" with no max_depth: only the
+//                          renderer's stack check ends it (a 500)
 // Thread/fiber contract: handlers run in request fibers of one worker; the
 // cache is per worker process (built in init, which runs in each worker).
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include <spindle/app.hpp>
 #include <spindle/mustache_cache.hpp>
 #include <spindle/mustache_response.hpp>
+#include <spindle/mustache_set.hpp>
 
 namespace {
 
@@ -37,6 +41,13 @@ void Init(spindle::AppContext& app) {
     spindle::StreamOptions opts;
     opts.render.strict_partials = true;
     spindle::render_to(res, *cache, "broken", data, opts);
+  });
+  auto loop = std::make_shared<spindle::TemplateSet>();
+  loop->add_source("loop", "x{{>loop}}");
+  app.get("/recurse", [loop](spindle::Request&, spindle::Response& res) {
+    spindle::StreamOptions opts;
+    opts.render.max_depth = SIZE_MAX;
+    spindle::render_to(res, loop->get("loop"), nlohmann::json::object(), loop.get(), opts);
   });
   app.get("/reload", [cache](spindle::Request&, spindle::Response& res) {
     auto r = cache->reload();

@@ -10,6 +10,7 @@
 // (yield).
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <string>
@@ -99,6 +100,16 @@ bool is_cancelled() noexcept;
 // The running fiber's name ("" if none, or outside a fiber).
 std::string_view name() noexcept;
 void set_name(std::string name);
+
+// Bytes of stack left below the caller's frame: on a fiber, down to the low
+// end of its stack (the guard page); on a scheduler's own loop and on
+// threads without a scheduler, down to the thread stack's low end as
+// pthread_getattr_np reports it (looked up once per thread). SIZE_MAX when
+// the bounds are unknown (a signal handler's alternate stack, say). Code
+// that recurses on data it does not control (the Mustache renderer) checks
+// this before each level and fails cleanly instead of running off the stack.
+// Never suspends; no syscall except a thread's first call.
+size_t stack_remaining() noexcept;
 
 }  // namespace this_fiber
 

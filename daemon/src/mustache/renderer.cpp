@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <spindle/fiber.hpp>
 #include <spindle/mustache_lambda.hpp>
 
 namespace spindle::mustache_impl {
@@ -118,6 +119,15 @@ void Renderer::Enter(const Compiled& t, const Op& op) {
                         "templates nested deeper than max_depth " +
                             std::to_string(options_.max_depth) +
                             " (recursive partial or block?)");
+  }
+  const size_t left = this_fiber::stack_remaining();
+  if (left < kStackReserve) {
+    --depth_;
+    throw TemplateError(t.name, op.line, op.column,
+                        "templates nested too deep for the stack: " + std::to_string(left) +
+                            " bytes left at depth " + std::to_string(depth_ + 1) +
+                            ", the renderer keeps " + std::to_string(kStackReserve) +
+                            " (recursive partial, block or lambda?)");
   }
 }
 
@@ -299,6 +309,8 @@ void Renderer::Lambda(const Compiled& t, const Op& op, const json& v, std::strin
                       const Overrides* ov) {
   const std::string& lname = *Lambdas::name_of(v);
   bool section = op.kind == OpKind::kSection;
+  // Before the callable: it and Compile get at least kStackReserve.
+  Enter(t, op);
   auto compiled = std::make_unique<Compiled>();
   compiled->name = t.name + "#lambda:" + lname;
   try {
@@ -319,7 +331,6 @@ void Renderer::Lambda(const Compiled& t, const Op& op, const json& v, std::strin
   } catch (const std::exception& e) {
     throw TemplateError(t.name, op.line, op.column, std::string("lambda failed: ") + e.what());
   }
-  Enter(t, op);
   uint32_t n = static_cast<uint32_t>(compiled->ops.size());
   if (section) {
     Run(*compiled, 0, n, {}, ov);

@@ -2,14 +2,17 @@
 //
 // The context stack holds pointers into the caller's json (never copies);
 // indentation strings are views, concatenated only when a standalone partial
-// is itself indented. Recursion (sections, partials, parents, blocks) is
-// bounded by RenderOptions::max_depth so a runaway template throws
-// TemplateError instead of overflowing a fiber stack.
+// is itself indented. Recursion (sections, partials, parents, blocks,
+// lambdas) is bounded twice, and a runaway template throws TemplateError
+// instead of overflowing a fiber stack: by RenderOptions::max_depth, and by
+// the stack itself — every level first checks this_fiber::stack_remaining()
+// against kStackReserve.
 //
 // Thread/fiber contract: one Renderer per render() call, on the calling
 // fiber; suspends only inside Sink::write.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -22,6 +25,20 @@ namespace spindle::mustache_impl {
 
 // The arguments a parent tag passes: its kArg ops. Chained outwards; the
 // outermost (child-most) definition of a block name wins.
+// The stack a level may not eat into. It must cover the deepest frame
+// chain between two checks, and the throw: one level's frames (Run plus
+// Section, Partial, Parent, Block or Lambda), the leaf work below the last
+// level (Lookup, Write, the sink down to the socket write or a yield, a
+// lambda's callable and Compile) and the unwinder raising TemplateError.
+// Measured by tests/mustache/stack_limit_test.cc (it prints the numbers):
+// see docs/templates.md. ASan's redzones make every frame several times
+// larger (and the engine's fiber stacks 4x), so the reserve grows too.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr size_t kStackReserve = 32 * 1024;
+#else
+inline constexpr size_t kStackReserve = 8 * 1024;
+#endif
+
 struct Overrides {
   const Compiled* tmpl;
   uint32_t parent_op;
