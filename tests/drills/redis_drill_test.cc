@@ -48,6 +48,8 @@ TEST(Drills, RedisKilledAndRestartedUnderLoad) {
   std::this_thread::sleep_for(200ms);
   Gauges baseline = Scrape(s);
   ASSERT_GE(baseline.fibers, 0) << "no metrics from " << s.admin_socket();
+  // The pool's connections are up (pool_size 2 by default).
+  EXPECT_GT(baseline.redis_connections, 0) << baseline.str();
 
   load.Start();
   ASSERT_TRUE(load.WaitForMore(100, 20s)) << load.Counts().Summary() << load.Failures();

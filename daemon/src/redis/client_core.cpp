@@ -3,8 +3,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -34,9 +37,40 @@ constexpr char kExec[] = "*1\r\n$4\r\nEXEC\r\n";
 
 }  // namespace
 
-ClientCore::ClientCore(Config config) : shared_((config.Validate(), std::move(config))) {}
+namespace {
+
+// Every live ClientCore, for LiveClientsStats(). Clients may be created and
+// destroyed on any thread (an app's init, a worker), hence the lock.
+std::mutex g_live_mutex;
+std::vector<const ClientCore*> g_live;
+
+}  // namespace
+
+Stats LiveClientsStats() {
+  std::lock_guard lock(g_live_mutex);
+  Stats sum;
+  for (const ClientCore* c : g_live) {
+    Stats s = c->GetStats();
+    sum.commands += s.commands;
+    sum.errors += s.errors;
+    sum.timeouts += s.timeouts;
+    sum.reconnects += s.reconnects;
+    sum.pool_waits += s.pool_waits;
+    sum.connections_open += s.connections_open;
+  }
+  return sum;
+}
+
+ClientCore::ClientCore(Config config) : shared_((config.Validate(), std::move(config))) {
+  std::lock_guard lock(g_live_mutex);
+  g_live.push_back(this);
+}
 
 ClientCore::~ClientCore() {
+  {
+    std::lock_guard lock(g_live_mutex);
+    g_live.erase(std::find(g_live.begin(), g_live.end(), this));
+  }
   if (closed_ || (!pool_ && !subscriber_)) return;
   if (Scheduler::current() == scheduler_) {
     try {
