@@ -11,7 +11,7 @@ namespace spindle::test::drills {
 namespace {
 
 TEST(Drills, ThreeReloadsUnderKeepAlivePostLoad) {
-  Stack s(DrillYaml(2), "", 2);
+  Stack s(DrillYaml(2), "client_body_buffer_size 64k;\n", 2);
   LoadOptions lo;
   lo.http_port = s.port();
   lo.method = "POST";
