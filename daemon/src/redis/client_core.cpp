@@ -40,16 +40,24 @@ constexpr char kExec[] = "*1\r\n$4\r\nEXEC\r\n";
 namespace {
 
 // Every live ClientCore, for LiveClientsStats(). Clients may be created and
-// destroyed on any thread (an app's init, a worker), hence the lock.
-std::mutex g_live_mutex;
-std::vector<const ClientCore*> g_live;
+// destroyed on any thread (an app's init, a worker), hence the lock; never
+// destroyed, so a client in an app's static storage may outlive exit().
+struct LiveClients {
+  std::mutex mutex;
+  std::vector<const ClientCore*> list;
+};
+LiveClients& Live() {
+  static LiveClients* live = new LiveClients;
+  return *live;
+}
 
 }  // namespace
 
 Stats LiveClientsStats() {
-  std::lock_guard lock(g_live_mutex);
+  LiveClients& live = Live();
+  std::lock_guard lock(live.mutex);
   Stats sum;
-  for (const ClientCore* c : g_live) {
+  for (const ClientCore* c : live.list) {
     Stats s = c->GetStats();
     sum.commands += s.commands;
     sum.errors += s.errors;
@@ -62,14 +70,16 @@ Stats LiveClientsStats() {
 }
 
 ClientCore::ClientCore(Config config) : shared_((config.Validate(), std::move(config))) {
-  std::lock_guard lock(g_live_mutex);
-  g_live.push_back(this);
+  LiveClients& live = Live();
+  std::lock_guard lock(live.mutex);
+  live.list.push_back(this);
 }
 
 ClientCore::~ClientCore() {
   {
-    std::lock_guard lock(g_live_mutex);
-    g_live.erase(std::find(g_live.begin(), g_live.end(), this));
+    LiveClients& live = Live();
+    std::lock_guard lock(live.mutex);
+    live.list.erase(std::find(live.list.begin(), live.list.end(), this));
   }
   if (closed_ || (!pool_ && !subscriber_)) return;
   if (Scheduler::current() == scheduler_) {
