@@ -92,6 +92,17 @@ TEST(Drills, StoppedDaemonGets504sThenResumes) {
   ASSERT_TRUE(resumed_after.has_value()) << gets.Counts().Summary() << s.daemon->Log();
   EXPECT_EQ((gets_total - gets_resumed).failed(), 0u);
   EXPECT_EQ((posts_total - posts_resumed).failed(), 0u);
+  // Both timeouts did it: the GETs waited for an answer, the POST bodies
+  // could not be written into the full socket.
+  std::string log = s.nginx->ErrorLog();
+  EXPECT_NE(log.find("upstream timed out (110: Connection timed out) while reading response "
+                     "header from upstream"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("upstream timed out (110: Connection timed out) while sending request to "
+                     "upstream"),
+            std::string::npos)
+      << log;
   EXPECT_TRUE(s.daemon->running());
   EXPECT_EQ(s.daemon->WorkerPids().back(), worker) << s.daemon->Log();
 }
