@@ -43,6 +43,13 @@ inline std::string Upstream(const std::string& socket) {
   return "upstream d { server unix:" + socket + "; keepalive 32; }\n";
 }
 
+// A daemon log must show no sanitizer report (the ASan + UBSan build writes
+// them to the daemon's stderr, which is the log; a leak shows at exit).
+inline void ExpectCleanDaemonLog(const std::string& log) {
+  EXPECT_EQ(log.find("Sanitizer"), std::string::npos) << log;
+  EXPECT_EQ(log.find("runtime error:"), std::string::npos) << log;
+}
+
 struct Stack {
   // `server_extra`: directives and location blocks added to nginx's server
   // block; `location /` always goes to the daemon.
@@ -58,6 +65,14 @@ struct Stack {
     n.error_log_level = "notice";
     nginx = std::make_unique<NginxHarness>(n);
   }
+  ~Stack() {
+    nginx.reset();
+    daemon->Stop();
+    ExpectCleanDaemonLog(daemon->Log());
+  }
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
   std::string admin_socket() const { return daemon->dir() + "/admin.sock"; }
   uint16_t port() const { return nginx->port(); }
 

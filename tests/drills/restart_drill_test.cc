@@ -112,6 +112,8 @@ TEST_F(RestartDrill, RestartOnInheritedSocketUnderLoadLosesNothing) {
   EXPECT_EQ(total.finished(), total.sent);
   EXPECT_GT(total.ok, gap.ok + 50);
   StopGracefully(second, "b.log");
+  ExpectCleanDaemonLog(ReadAll(dir_ + "/a.log"));
+  ExpectCleanDaemonLog(ReadAll(dir_ + "/b.log"));
 }
 
 }  // namespace
