@@ -11,8 +11,10 @@
  * (spindle_buffering on), one for u->buffer (buffering off), both on one
  * frame parser that keeps a frame header split across reads in the ctx.
  * u->keepalive is set only once RESPONSE_END has been seen with nothing
- * after it, so only a cleanly finished connection goes back to
- * `upstream { keepalive N; }`. Malformed input is logged as "upstream sent
+ * after it, and never after a "Connection: close" response header (the
+ * daemon's notice that it closes the connection after this response, e.g.
+ * while draining), so only a cleanly finished connection the daemon keeps
+ * goes back to `upstream { keepalive N; }`. Malformed input is logged as "upstream sent
  * invalid ..." and fails the request (502 while no header has been sent).
  * A cache hit replays the stored head through process_header; the stored
  * body is the unwrapped one (what the pipe filter produced).
@@ -136,7 +138,7 @@ ngx_http_spindle_process_header(ngx_http_request_t *r)
 
         b->pos += SPINDLE_FRAME_HEADER_SIZE;
         ctx->state = ngx_http_spindle_st_done;
-        u->keepalive = 1;
+        u->keepalive = !u->headers_in.connection_close;
     }
 
     return NGX_OK;
@@ -443,7 +445,8 @@ ngx_http_spindle_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
 
         if (rc == NGX_DONE) {
             p->length = 0;
-            u->keepalive = (pos == buf->last);
+            u->keepalive = (pos == buf->last)
+                           && !u->headers_in.connection_close;
 
             if (pos != buf->last) {
                 ngx_log_error(NGX_LOG_WARN, p->log, 0,
@@ -551,7 +554,7 @@ ngx_http_spindle_non_buffered_filter(void *data, ssize_t bytes)
 
         if (rc == NGX_DONE) {
             u->length = 0;
-            u->keepalive = (pos == last);
+            u->keepalive = (pos == last) && !u->headers_in.connection_close;
 
             if (pos != last) {
                 ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <thread>
 
 namespace spindle::test {
@@ -54,6 +55,39 @@ TEST(Reload, UnderSteadyLoadNoRequestFails) {
   // Only the newest generation answers now.
   for (int i = 0; i < 10; ++i) EXPECT_EQ(Get(d.socket_path(), "/tag"), "v3");
   EXPECT_EQ(d.CountLog("killed by signal"), 0u) << d.Log();
+}
+
+// A draining worker never closes a kept-alive connection under nginx's feet:
+// a request on it during the drain is answered with "Connection: close"
+// (nginx then drops the connection instead of sending the next request into
+// a socket being closed) and only then is the connection closed.
+TEST(Reload, DrainingWorkerAnnouncesTheCloseOnItsLastAnswer) {
+  DaemonHarness d(Options(LifecycleYaml("v1")));
+  FrameClient c(d.socket_path());
+  FrameResponse first = c.Request("GET", "/tag");
+  ASSERT_EQ(first.status, 200);
+  EXPECT_FALSE(first.Header("connection").has_value());
+  RewriteConfig(d, LifecycleYaml("v2"));
+  ASSERT_EQ(kill(d.pid(), SIGHUP), 0);
+  // Keep the connection busy (never quiet long enough to be closed idle)
+  // until the old worker drains; its next answer announces the close.
+  std::optional<FrameResponse> announced;
+  for (auto deadline = std::chrono::steady_clock::now() + 20s;
+       std::chrono::steady_clock::now() < deadline;) {
+    FrameResponse r = c.Request("GET", "/tag");
+    ASSERT_EQ(r.status, 200) << d.Log();
+    if (r.Header("connection")) {
+      announced = r;
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(announced.has_value()) << d.Log();
+  EXPECT_EQ(*announced->Header("connection"), "close");
+  EXPECT_EQ(announced->body, "v1");
+  EXPECT_TRUE(c.WaitClosed(5s)) << d.Log();
+  ASSERT_TRUE(d.WaitForLog("generation '1' has drained", 30s)) << d.Log();
+  EXPECT_EQ(WaitForAnswer(d.socket_path(), "/tag", "v2"), "v2");
 }
 
 TEST(Reload, BrokenConfigKeepsServing) {

@@ -70,7 +70,7 @@ HttpClient::~HttpClient() { Close(); }
 void HttpClient::Connect() {
   Close();
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throw std::runtime_error("http client: socket() failed");
+  if (fd_ < 0) throw HttpError(HttpError::Kind::kConnect, "http client: socket() failed");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port_);
@@ -82,7 +82,7 @@ void HttpClient::Connect() {
   if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     int err = errno;
     Close();
-    throw std::runtime_error("http client: connect to port " + std::to_string(port_) +
+    throw HttpError(HttpError::Kind::kConnect, "http client: connect to port " + std::to_string(port_) +
                              " failed: " + std::strerror(err));
   }
   int one = 1;
@@ -102,7 +102,7 @@ void HttpClient::WriteAll(std::string_view bytes) {
   while (!bytes.empty()) {
     pollfd p{fd_, POLLOUT, 0};
     int rc = poll(&p, 1, static_cast<int>(io_timeout_.count()));
-    if (rc == 0) throw std::runtime_error("http client: write timed out");
+    if (rc == 0) throw HttpError(HttpError::Kind::kTimeout, "http client: write timed out");
     if (rc < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error("http client: poll failed");
@@ -110,7 +110,8 @@ void HttpClient::WriteAll(std::string_view bytes) {
     ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
-      throw std::runtime_error(std::string("http client: send failed: ") + std::strerror(errno));
+      throw HttpError(HttpError::Kind::kClosed,
+                      std::string("http client: send failed: ") + std::strerror(errno));
     }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
@@ -126,7 +127,7 @@ bool HttpClient::Fill() {
   for (;;) {
     pollfd p{fd_, POLLIN, 0};
     int rc = poll(&p, 1, static_cast<int>(io_timeout_.count()));
-    if (rc == 0) throw std::runtime_error("http client: read timed out");
+    if (rc == 0) throw HttpError(HttpError::Kind::kTimeout, "http client: read timed out");
     if (rc < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error("http client: poll failed");
@@ -138,7 +139,8 @@ bool HttpClient::Fill() {
         eof_ = true;
         return false;
       }
-      throw std::runtime_error(std::string("http client: recv failed: ") + std::strerror(errno));
+      throw HttpError(HttpError::Kind::kClosed,
+                      std::string("http client: recv failed: ") + std::strerror(errno));
     }
     if (n == 0) {
       eof_ = true;
@@ -157,8 +159,8 @@ std::string HttpClient::ReadLine() {
       buf_.erase(0, eol + 2);
       return line;
     }
-    if (buf_.size() > 1024 * 1024) throw std::runtime_error("http client: line too long");
-    if (!Fill()) throw std::runtime_error("http client: connection closed inside a line");
+    if (buf_.size() > 1024 * 1024) throw HttpError(HttpError::Kind::kProtocol, "http client: line too long");
+    if (!Fill()) throw HttpError(HttpError::Kind::kClosed, "http client: connection closed inside a line");
   }
 }
 
@@ -191,20 +193,21 @@ void HttpClient::SendRequest(const HttpRequest& req) {
 
 HttpResponse HttpClient::ReadResponse(bool head_request,
                                       const std::function<bool(std::string_view)>& on_piece) {
-  if (fd_ < 0) throw std::runtime_error("http client: not connected");
+  if (fd_ < 0) throw HttpError(HttpError::Kind::kClosed, "http client: not connected");
   HttpResponse resp;
   std::string status_line;
   do {  // skip 1xx interim responses
     status_line = ReadLine();
     if (status_line.rfind("HTTP/1.", 0) != 0 || status_line.size() < 12) {
-      throw std::runtime_error("http client: bad status line '" + status_line + "'");
+      throw HttpError(HttpError::Kind::kProtocol,
+                      "http client: bad status line '" + status_line + "'");
     }
     resp.status = std::stoi(status_line.substr(9, 3));
     resp.reason = status_line.size() > 13 ? status_line.substr(13) : "";
     resp.headers.clear();
     for (std::string line = ReadLine(); !line.empty(); line = ReadLine()) {
       size_t colon = line.find(':');
-      if (colon == std::string::npos) throw std::runtime_error("http client: bad header line");
+      if (colon == std::string::npos) throw HttpError(HttpError::Kind::kProtocol, "http client: bad header line");
       resp.headers.emplace_back(line.substr(0, colon), Trim(line.substr(colon + 1)));
     }
   } while (resp.status >= 100 && resp.status < 200);
@@ -220,7 +223,7 @@ HttpResponse HttpClient::ReadResponse(bool head_request,
     if (n == 0) return n;
     resp.pieces.push_back({std::chrono::steady_clock::now(), n});
     std::string_view piece(buf_.data(), n);
-    resp.body.append(piece);
+    if (keep_body_) resp.body.append(piece);
     if (on_piece && !on_piece(piece)) stop = true;
     buf_.erase(0, n);
     return n;
@@ -246,12 +249,13 @@ HttpResponse HttpClient::ReadResponse(bool head_request,
         if (size == 0) break;
         while (size > 0) {
           if (buf_.empty() && !Fill()) {
-            throw std::runtime_error("http client: connection closed inside a chunk");
+            throw HttpError(HttpError::Kind::kClosed,
+                            "http client: connection closed inside a chunk");
           }
           size -= take(size);
           if (stop) return abandon();
         }
-        if (!ReadLine().empty()) throw std::runtime_error("http client: bad chunk end");
+        if (!ReadLine().empty()) throw HttpError(HttpError::Kind::kProtocol, "http client: bad chunk end");
       }
       while (!ReadLine().empty()) {
       }  // trailers

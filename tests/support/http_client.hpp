@@ -6,13 +6,16 @@
 // keeps the connection alive when asked.
 //
 // Thread contract: blocking calls for a test thread (not for fibers). Every
-// socket wait is bounded by io_timeout; failures throw std::runtime_error.
+// socket wait is bounded by io_timeout; failures throw HttpError (a
+// std::runtime_error) saying which kind of failure it was, so load clients
+// can count connect failures, resets and timeouts apart.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +24,21 @@
 namespace spindle::test {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class HttpError : public std::runtime_error {
+ public:
+  enum class Kind {
+    kConnect,   // connect() failed (nothing listening, refused, backlog full)
+    kClosed,    // the server closed or reset the connection without an answer
+    kTimeout,   // no progress within io_timeout
+    kProtocol,  // an unparseable answer
+  };
+  HttpError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  Kind kind() const noexcept { return kind_; }
+
+ private:
+  Kind kind_;
+};
 
 struct HttpRequest {
   std::string method = "GET";
@@ -80,6 +98,9 @@ class HttpClient {
   void Connect();
   void Close();
   bool connected() const { return fd_ >= 0; }
+  // false: ReadResponse leaves HttpResponse::body empty (pieces and
+  // on_piece still see every byte), for responses too big to hold.
+  void set_keep_body(bool keep) { keep_body_ = keep; }
   int connects() const { return connects_; }  // TCP connections opened so far
 
  private:
@@ -96,6 +117,7 @@ class HttpClient {
   std::string buf_;  // received, not yet consumed
   bool server_closes_ = false;
   bool eof_ = false;  // the server closed (or reset) the connection
+  bool keep_body_ = true;
 };
 
 // One-shot helpers (new connection, Connection: close).

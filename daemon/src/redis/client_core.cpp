@@ -3,8 +3,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -34,9 +37,50 @@ constexpr char kExec[] = "*1\r\n$4\r\nEXEC\r\n";
 
 }  // namespace
 
-ClientCore::ClientCore(Config config) : shared_((config.Validate(), std::move(config))) {}
+namespace {
+
+// Every live ClientCore, for LiveClientsStats(). Clients may be created and
+// destroyed on any thread (an app's init, a worker), hence the lock; never
+// destroyed, so a client in an app's static storage may outlive exit().
+struct LiveClients {
+  std::mutex mutex;
+  std::vector<const ClientCore*> list;
+};
+LiveClients& Live() {
+  static LiveClients* live = new LiveClients;
+  return *live;
+}
+
+}  // namespace
+
+Stats LiveClientsStats() {
+  LiveClients& live = Live();
+  std::lock_guard lock(live.mutex);
+  Stats sum;
+  for (const ClientCore* c : live.list) {
+    Stats s = c->GetStats();
+    sum.commands += s.commands;
+    sum.errors += s.errors;
+    sum.timeouts += s.timeouts;
+    sum.reconnects += s.reconnects;
+    sum.pool_waits += s.pool_waits;
+    sum.connections_open += s.connections_open;
+  }
+  return sum;
+}
+
+ClientCore::ClientCore(Config config) : shared_((config.Validate(), std::move(config))) {
+  LiveClients& live = Live();
+  std::lock_guard lock(live.mutex);
+  live.list.push_back(this);
+}
 
 ClientCore::~ClientCore() {
+  {
+    LiveClients& live = Live();
+    std::lock_guard lock(live.mutex);
+    live.list.erase(std::find(live.list.begin(), live.list.end(), this));
+  }
   if (closed_ || (!pool_ && !subscriber_)) return;
   if (Scheduler::current() == scheduler_) {
     try {

@@ -53,4 +53,9 @@ class ClientCore {
   bool closed_ = false;
 };
 
+// The stats of every client alive in this process, summed (a worker's
+// clients, for the metrics sampler: spindle_redis_*). Call it from the thread
+// that runs those clients' scheduler; counters of destroyed clients drop out.
+Stats LiveClientsStats();
+
 }  // namespace spindle::redis::impl

@@ -80,12 +80,35 @@ void Connection::CloseWhenIdle() {
   // the next one on a kept-alive connection just now: a fresh connection, or
   // one with unread bytes, is served once more before it closes (closing it
   // would fail a request during a reload or a graceful stop).
-  char byte;
-  if (busy() || requests_ == 0 || ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+  out_.set_announce_close(true);
+  if (busy() || requests_ == 0 || HasUnreadBytes()) {
     close_after_ = true;
-  } else {
+  } else if (!closing_) {
+    closing_ = true;
     reader.cancel();
   }
+}
+
+void Connection::BeginDrain() {
+  out_.set_announce_close(true);
+  // A busy or fresh connection, or one with a request arriving, is served
+  // once more (its answer announces the close); an idle one waits.
+  if (busy() || requests_ == 0 || HasUnreadBytes()) close_after_ = true;
+}
+
+void Connection::CloseIfIdleFor(Clock::duration quiet) {
+  if (closing_ || !idle() || close_after_ || Clock::now() - last_activity_ < quiet) return;
+  if (HasUnreadBytes()) {
+    close_after_ = true;  // nginx just sent one: served, announced, closed
+    return;
+  }
+  closing_ = true;
+  reader.cancel();
+}
+
+bool Connection::HasUnreadBytes() const {
+  char byte;
+  return rpos_ < rend_ || ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 void Connection::Run() {
@@ -509,8 +532,17 @@ void Connection::HandlerMain() {
                   out_.body_bytes());
   handler_running_ = false;
   if ((close_after_ || w_.draining) && !receiving_) {
-    close_after_ = true;
-    reader.cancel();
+    if (out_.close_announced() || !w_.draining) {
+      close_after_ = true;
+      closing_ = true;
+      reader.cancel();
+    } else {
+      // Its head went out before the drain began, so nginx may reuse the
+      // connection: closing it now could fail nginx's next request on it.
+      // It is idle from now on; the drain closes it once it is quiet.
+      close_after_ = false;
+      last_activity_ = Clock::now();
+    }
   }
 }
 

@@ -42,9 +42,20 @@ class Connection {
 
   // A request is in progress (its body is arriving or its handler runs).
   bool busy() const { return receiving_ || handler_running_; }
-  // Draining: make the reader leave at its next wait (never interrupts a
-  // running handler; the handler does this itself when it ends).
+  // Out of fibers: make the reader leave at its next wait (never
+  // interrupts a running handler; the handler does this itself when it
+  // ends, announcing the close in its response head).
   void CloseWhenIdle();
+  // Draining (reload, stop): every response from now on announces
+  // "Connection: close" and the connection closes after it; an idle one
+  // stays open, for nginx may be sending on it right now, until
+  // CloseIfIdleFor() finds it quiet.
+  void BeginDrain();
+  // Draining: closes the connection if it has been idle (kept alive, no
+  // request, no unread byte) for at least `quiet`. nginx reuses its most
+  // recently used keepalive connections first, so one quiet that long is
+  // the least likely to be taken by nginx at the moment it closes.
+  void CloseIfIdleFor(Clock::duration quiet);
   // Kept-alive and waiting for nginx's next request (not a fresh one).
   bool idle() const { return !busy() && requests_ > 0; }
 
@@ -54,6 +65,7 @@ class Connection {
   Connection* next = nullptr;
 
  private:
+  bool HasUnreadBytes() const;
   // kOversizedHead: a REQUEST_HEAD within the protocol's ceiling but over
   // limits.max_head_size; its payload is still unread (DiscardPayload).
   enum class ReadStatus {
@@ -108,6 +120,7 @@ class Connection {
   bool handler_running_ = false;  // handler fiber not finished
   bool response_started_ = false; // the current handler wrote something
   bool close_after_ = false;      // close once the handler is done
+  bool closing_ = false;          // the reader was told to leave
   bool cancelled_ = false;        // the current handler was cancelled
   bool idle_after_end_ = false;   // nothing more is expected from nginx now
   Clock::time_point request_start_{};

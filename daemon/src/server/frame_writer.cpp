@@ -27,18 +27,25 @@ void FrameWriter::PutHeader(uint8_t type, uint32_t length) {
 void FrameWriter::AppendHead(
     int status, const std::vector<std::pair<std::string, std::string>>& headers,
     size_t n_headers) {
+  static constexpr std::string_view kConnection = "Connection", kClose = "close";
   size_t payload = 4;
   for (size_t i = 0; i < n_headers; ++i) {
     payload += 8 + headers[i].first.size() + headers[i].second.size();
   }
+  if (announce_close_) payload += 8 + kConnection.size() + kClose.size();
   PutHeader(SPINDLE_FRAME_RESPONSE_HEAD, static_cast<uint32_t>(payload));
   auto* p = reinterpret_cast<uint8_t*>(Grow(payload));
   p = spindle_put_u16(p, static_cast<uint16_t>(status));
-  p = spindle_put_u16(p, static_cast<uint16_t>(n_headers));
+  p = spindle_put_u16(p, static_cast<uint16_t>(n_headers + (announce_close_ ? 1 : 0)));
   for (size_t i = 0; i < n_headers; ++i) {
     const auto& [name, value] = headers[i];
     p = spindle_put_str(p, name.data(), static_cast<uint32_t>(name.size()));
     p = spindle_put_str(p, value.data(), static_cast<uint32_t>(value.size()));
+  }
+  if (announce_close_) {
+    p = spindle_put_str(p, kConnection.data(), static_cast<uint32_t>(kConnection.size()));
+    p = spindle_put_str(p, kClose.data(), static_cast<uint32_t>(kClose.size()));
+    close_announced_ = true;
   }
 }
 

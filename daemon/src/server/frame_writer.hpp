@@ -47,7 +47,14 @@ class FrameWriter {
     buf_.clear();
     wrote_any_ = false;
     body_bytes_ = 0;
+    close_announced_ = false;
   }
+  // While on, every response head gets "Connection: close": the connection
+  // closes after this response, and nginx must not put it back into its
+  // keepalive cache (it would send the next request into a closed socket).
+  void set_announce_close(bool on) { announce_close_ = on; }
+  // The current response's head went out with "Connection: close".
+  bool close_announced() const { return close_announced_; }
 
  private:
   char* Grow(size_t n);
@@ -61,6 +68,8 @@ class FrameWriter {
   bool broken_ = false;
   bool wrote_any_ = false;
   uint64_t body_bytes_ = 0;
+  bool announce_close_ = false;
+  bool close_announced_ = false;
 };
 
 }  // namespace spindle::server

@@ -2,6 +2,7 @@
 #include "server/observe_hooks.hpp"
 
 #include "observe/observe.hpp"
+#include "redis/client_core.hpp"
 #include "server/inherited_sockets.hpp"
 #include "server/socket_owner.hpp"
 
@@ -103,6 +104,10 @@ WorkerObservers::WorkerObservers(std::function<int64_t()> queue_depth) {
     g.queue_depth = queue_depth();
     Scheduler* sched = Scheduler::current();
     g.offload_queue = sched ? static_cast<int64_t>(sched->offload_queue_depth()) : 0;
+    // The apps' Redis clients live in this worker: spindle_redis_*.
+    redis::Stats r = redis::impl::LiveClientsStats();
+    observe::UpdateRedis({r.commands, r.errors, r.timeouts, r.reconnects, r.pool_waits,
+                          static_cast<int64_t>(r.connections_open)});
     return g;
   });
   if (g_admin_fd >= 0) admin_ = observe::StartAdminListener(g_admin_fd);

@@ -163,12 +163,24 @@ void SignalLoop(int sfd, Event& stop) {
   }
 }
 
+// Draining closes every connection without failing a request nginx sends
+// meanwhile: each answer from now on says "Connection: close" (nginx drops
+// the connection instead of reusing it) and the connection closes after it;
+// an idle connection is closed only once it has been quiet for
+// kDrainQuiet, since nginx may be writing a request into it right now (and
+// does not retry a POST that failed there).
+constexpr std::chrono::milliseconds kDrainQuiet{1000};
+constexpr std::chrono::milliseconds kDrainPoll{50};
+
 void Drain(WorkerContext& ctx) {
   ctx.draining = true;
-  for (Connection* c = ctx.connections; c; c = c->next) c->CloseWhenIdle();
-  if (ctx.open_connections > 0) {
+  for (Connection* c = ctx.connections; c; c = c->next) c->BeginDrain();
+  const Deadline deadline = Deadline::after(ctx.config.drain_timeout);
+  while (ctx.open_connections > 0 && !deadline.passed()) {
+    for (Connection* c = ctx.connections; c; c = c->next) c->CloseIfIdleFor(kDrainQuiet);
+    if (ctx.open_connections == 0) break;
     ctx.all_closed.reset();
-    (void)ctx.all_closed.wait(Deadline::after(ctx.config.drain_timeout));
+    (void)ctx.all_closed.wait(Deadline::earliest(deadline, Deadline::after(kDrainPoll)));
   }
   if (ctx.open_connections > 0) {
     spdlog::warn("worker drain_timeout passed with '{}' connections open, cancelling them",
