@@ -3,7 +3,8 @@
 // blocks, section and interpolation lambdas) ends in a TemplateError from
 // the renderer's stack check, never in a SIGSEGV on the guard page. So does
 // deep nesting in template text at compile time, and a render on a plain
-// thread with a small pthread stack (the pthread_getattr_np fallback).
+// thread with a small pthread stack (the pthread_getattr_np fallback), and
+// interpolating data nested deeper than json::dump() could recurse.
 //
 // Each case paints the unused stack before rendering and scans it after the
 // error, so the test knows how close the render (including the throw) came
@@ -28,6 +29,7 @@
 #include <spindle/scheduler.hpp>
 
 #include "fiber_test.hpp"
+#include "mustache/renderer.hpp"
 
 namespace {
 
@@ -271,6 +273,59 @@ TEST(StackLimitCompile, DefaultDepthLimitStillApplies) {
   }
   EXPECT_NE(small.find("templates nested"), std::string::npos) << small;
   EXPECT_NE(big.find("nested deeper than max_depth 64"), std::string::npos) << big;
+}
+
+// A value nested `depth` arrays deep (built without recursion).
+json NestedArray(size_t depth) {
+  json v = json::array();
+  for (size_t i = 1; i < depth; ++i) {
+    json outer = json::array();
+    outer.push_back(std::move(v));
+    v = std::move(outer);
+  }
+  return v;
+}
+
+// Interpolating an array prints it with json::dump(), which recurses once
+// per level of the *data*: a value nested 100,000 deep is a TemplateError on
+// a 16 KiB fiber, and the stack per level the renderer assumes for dump()
+// covers what a print really touches (measured by painting, as above).
+TEST(StackLimitData, DeeplyNestedValueIsATemplateError) {
+  const auto t = spindle::Template::compile("{{v}}", "data");
+  json deep = {{"v", NestedArray(100000)}};
+  json one = {{"v", NestedArray(1)}}, forty = {{"v", NestedArray(41)}};
+  std::string error, printed;
+  size_t untouched_1 = 0, untouched_41 = 0;
+  spindle::SchedulerOptions so;
+  so.stack_size = 16 * 1024;
+  so.watchdog_threshold = std::chrono::milliseconds(0);
+  spindle::testing::RunInScheduler(
+      [&] {
+        try {
+          t.render(deep);
+        } catch (const TemplateError& e) {
+          error = e.what();
+        }
+      },
+      so);
+  so.stack_size = 64 * 1024;  // room for 41 levels
+  spindle::testing::RunInScheduler(
+      [&] {
+        const uintptr_t lo = StackLow();
+        PaintUnusedStack(lo);
+        t.render(one);
+        untouched_1 = UntouchedStack(lo);
+        PaintUnusedStack(lo);
+        printed = t.render(forty);
+        untouched_41 = UntouchedStack(lo);
+      },
+      so);
+  EXPECT_EQ(error.find("data:1:1: value nested 100000 deep is too deep to print"), 0u) << error;
+  EXPECT_EQ(printed, std::string(41, '[') + std::string(41, ']'));
+  const size_t per_level = (untouched_1 - untouched_41) / 40;
+  std::printf("[ stack    ] json::dump: %zu bytes per level (the renderer assumes %zu)\n",
+              per_level, spindle::mustache_impl::kDumpBytesPerLevel);
+  EXPECT_LE(per_level, spindle::mustache_impl::kDumpBytesPerLevel);
 }
 
 // Outside any scheduler the bounds come from pthread_getattr_np: a thread

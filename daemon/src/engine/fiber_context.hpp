@@ -59,6 +59,9 @@ class FiberContext {
 #if defined(__SANITIZE_ADDRESS__)
   void* asan_fake_stack = nullptr;
 #endif
+#if defined(__SANITIZE_THREAD__)
+  void* tsan_fiber = nullptr;  // this fiber's TSan context (tsan_fiber.hpp)
+#endif
 };
 
 }  // namespace spindle::impl

@@ -21,8 +21,9 @@ namespace spindle::impl {
 namespace {
 
 size_t EffectiveStackSize(size_t requested) {
-#if defined(__SANITIZE_ADDRESS__)
-  // ASan's redzones make frames several times larger.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // ASan's redzones make frames several times larger; TSan's runtime
+  // (reports, symbolising) runs on the fiber's stack.
   return requested * 4;
 #else
   return requested;
@@ -76,15 +77,29 @@ FiberContext* SchedulerImpl::AllocContext() {
 
 FiberContext* SchedulerImpl::Spawn(std::function<void()> fn, std::string name) {
   FiberContext* fc = AllocContext();
+#if defined(__SANITIZE_THREAD__)
+  // Boost's creation jump runs the new fiber's entry code: on its context.
+  void* spawner = tsan::Current();
+  fc->tsan_fiber = tsan::Create();
+  tsan::SwitchTo(fc->tsan_fiber);
+#endif
   try {
     fc->cont = boost::context::fiber(
         std::allocator_arg, PooledStack{&pool_},
         [this, fc](boost::context::fiber&& caller) { return FiberMain(fc, std::move(caller)); });
   } catch (...) {
+#if defined(__SANITIZE_THREAD__)
+    tsan::SwitchTo(spawner);
+    tsan::Destroy(fc->tsan_fiber);
+    fc->tsan_fiber = nullptr;
+#endif
     fc->next_ready = free_contexts_;
     free_contexts_ = fc;
     throw;
   }
+#if defined(__SANITIZE_THREAD__)
+  tsan::SwitchTo(spawner);
+#endif
   const boost::context::stack_context& sctx = pool_.last_allocated();
   fc->stack_lo = static_cast<char*>(sctx.sp) - sctx.size;
   fc->stack_size = sctx.size;
@@ -187,6 +202,7 @@ boost::context::fiber SchedulerImpl::Finish(FiberContext* fc) {
   __sanitizer_start_switch_fiber(nullptr, next->stack_lo, next->stack_size);
 #endif
   // Boost frees this fiber's stack (back to the pool) after the switch.
+  // Under TSan the resumed side announces the switch (AfterSwitch).
   return std::move(next->cont);
 }
 
@@ -281,6 +297,9 @@ void SchedulerImpl::Run(std::function<void()> main_fn) {
   InstallOverflowReport();  // a fiber overflowing its stack is named
   tls_current_ = this;
   in_run_ = true;
+#if defined(__SANITIZE_THREAD__)
+  dispatcher_.tsan_fiber = tsan::Current();
+#endif
   stop_requested_.store(false, std::memory_order_relaxed);
   deadlock_logged_ = false;
   try {
@@ -325,10 +344,20 @@ void SchedulerImpl::DestroyFiber(FiberContext* fc) {
     __sanitizer_start_switch_fiber(&dispatcher_.asan_fake_stack, fc->stack_lo, fc->stack_size);
   }
 #endif
+#if defined(__SANITIZE_THREAD__)
+  // The unwinding and Boost's exit code run on the fiber's context.
+  void* destroyer = tsan::Current();
+  tsan::SwitchTo(fc->tsan_fiber);
+#endif
   {
     // Resumes the fiber with forced_unwind (RAII runs), then frees its stack.
     boost::context::fiber doomed = std::move(fc->cont);
   }
+#if defined(__SANITIZE_THREAD__)
+  tsan::SwitchTo(destroyer);
+  tsan::Destroy(fc->tsan_fiber);
+  fc->tsan_fiber = nullptr;
+#endif
 #if defined(__SANITIZE_ADDRESS__)
   if (annotate) __sanitizer_finish_switch_fiber(dispatcher_.asan_fake_stack, nullptr, nullptr);
 #endif

@@ -28,6 +28,7 @@
 #include "engine/reactor.hpp"
 #include "engine/stack_pool.hpp"
 #include "engine/timer_heap.hpp"
+#include "engine/tsan_fiber.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
@@ -206,6 +207,16 @@ inline void SchedulerImpl::AfterSwitch(boost::context::fiber&& from, FiberContex
 #else
   (void)self;
 #endif
+#if defined(__SANITIZE_THREAD__)
+  // Finish() does not announce the switch away from a finished fiber (its
+  // last frames still return on its own context): the resumed side does,
+  // and retires the finished fiber's context.
+  if (prev_->state == FiberContext::State::kDone && prev_->tsan_fiber != nullptr) {
+    tsan::SwitchTo(self->tsan_fiber);
+    tsan::Destroy(prev_->tsan_fiber);
+    prev_->tsan_fiber = nullptr;
+  }
+#endif
   prev_->cont = std::move(from);
 }
 
@@ -217,6 +228,9 @@ inline void SchedulerImpl::SwitchTo(FiberContext* next) {
   MarkSwitch(next);
 #if defined(__SANITIZE_ADDRESS__)
   __sanitizer_start_switch_fiber(&self->asan_fake_stack, next->stack_lo, next->stack_size);
+#endif
+#if defined(__SANITIZE_THREAD__)
+  tsan::SwitchTo(next->tsan_fiber);
 #endif
   boost::context::fiber from = std::move(next->cont).resume();
   AfterSwitch(std::move(from), self);

@@ -1,9 +1,12 @@
 // renderer.cpp: the op-list interpreter (see renderer.hpp).
 #include "mustache/renderer.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <spindle/fiber.hpp>
 #include <spindle/mustache_lambda.hpp>
@@ -68,7 +71,41 @@ const json* Renderer::Lookup(const Compiled& t, const Name& name) const {
   return v;
 }
 
-void Renderer::Write(const json& v, bool escape) {
+namespace {
+
+// Nesting depth of a container, walked with an explicit stack: the value may
+// be nested deeper than the stack could recurse.
+size_t NestingDepth(const json& v) {
+  std::vector<std::pair<const json*, size_t>> todo{{&v, 1}};
+  size_t deepest = 0;
+  while (!todo.empty()) {
+    auto [cur, depth] = todo.back();
+    todo.pop_back();
+    deepest = std::max(deepest, depth);
+    for (const json& child : *cur) {
+      if (child.is_structured()) todo.emplace_back(&child, depth + 1);
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
+// json::dump() recurses once per nesting level: refuse a value the stack
+// cannot print instead of overflowing.
+void Renderer::CheckDumpable(const Compiled& t, const Op& op, const json& v) const {
+  const size_t depth = NestingDepth(v);
+  const size_t left = this_fiber::stack_remaining();
+  const size_t need = kStackReserve + depth * kDumpBytesPerLevel;
+  if (left < need) {
+    throw TemplateError(t.name, op.line, op.column,
+                        "value nested " + std::to_string(depth) +
+                            " deep is too deep to print with the stack left (" +
+                            std::to_string(left) + " bytes)");
+  }
+}
+
+void Renderer::Write(const Compiled& t, const Op& op, const json& v, bool escape) {
   char buf[32];
   switch (v.type()) {
     case json::value_t::string: {
@@ -102,6 +139,7 @@ void Renderer::Write(const json& v, bool escape) {
     case json::value_t::discarded:
       return;
     default: {
+      if (!v.empty()) CheckDumpable(t, op, v);
       std::string s = v.dump();
       if (escape) {
         write_escaped(sink_, s);
@@ -153,7 +191,7 @@ void Renderer::Run(const Compiled& t, uint32_t begin, uint32_t end, std::string_
           if (options_.lambdas != nullptr && Lambdas::name_of(*v) != nullptr) {
             Lambda(t, op, *v, indent, ov);
           } else {
-            Write(*v, op.kind == OpKind::kEscaped);
+            Write(t, op, *v, op.kind == OpKind::kEscaped);
           }
         }
         ++i;
