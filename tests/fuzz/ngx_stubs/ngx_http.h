@@ -41,6 +41,7 @@ typedef struct {
     ngx_list_t                   headers;
     ngx_uint_t                   status_n;
     off_t                        content_length_n;
+    unsigned                     connection_close:1;  /* "Connection: close" */
 } ngx_http_upstream_headers_in_t;
 
 typedef struct {
