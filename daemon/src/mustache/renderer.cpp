@@ -76,14 +76,14 @@ namespace {
 // Nesting depth of a container, walked with an explicit stack: the value may
 // be nested deeper than the stack could recurse.
 size_t NestingDepth(const json& v) {
-  std::vector<std::pair<const json*, size_t>> todo{{&v, 1}};
+  std::vector<std::pair<const json*, size_t>> pending{{&v, 1}};
   size_t deepest = 0;
-  while (!todo.empty()) {
-    auto [cur, depth] = todo.back();
-    todo.pop_back();
+  while (!pending.empty()) {
+    auto [cur, depth] = pending.back();
+    pending.pop_back();
     deepest = std::max(deepest, depth);
     for (const json& child : *cur) {
-      if (child.is_structured()) todo.emplace_back(&child, depth + 1);
+      if (child.is_structured()) pending.emplace_back(&child, depth + 1);
     }
   }
   return deepest;

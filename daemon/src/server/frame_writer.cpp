@@ -24,15 +24,24 @@ void FrameWriter::PutHeader(uint8_t type, uint32_t length) {
                               type, length);
 }
 
+namespace {
+constexpr std::string_view kConnection = "Connection", kClose = "close";
+}  // namespace
+
+size_t FrameWriter::HeadFrameSize(
+    const std::vector<std::pair<std::string, std::string>>& headers, size_t n_headers) const {
+  size_t size = SPINDLE_FRAME_HEADER_SIZE + 4;
+  for (size_t i = 0; i < n_headers; ++i) {
+    size += 8 + headers[i].first.size() + headers[i].second.size();
+  }
+  if (announce_close_) size += 8 + kConnection.size() + kClose.size();
+  return size;
+}
+
 void FrameWriter::AppendHead(
     int status, const std::vector<std::pair<std::string, std::string>>& headers,
     size_t n_headers) {
-  static constexpr std::string_view kConnection = "Connection", kClose = "close";
-  size_t payload = 4;
-  for (size_t i = 0; i < n_headers; ++i) {
-    payload += 8 + headers[i].first.size() + headers[i].second.size();
-  }
-  if (announce_close_) payload += 8 + kConnection.size() + kClose.size();
+  const size_t payload = HeadFrameSize(headers, n_headers) - SPINDLE_FRAME_HEADER_SIZE;
   PutHeader(SPINDLE_FRAME_RESPONSE_HEAD, static_cast<uint32_t>(payload));
   auto* p = reinterpret_cast<uint8_t*>(Grow(payload));
   p = spindle_put_u16(p, static_cast<uint16_t>(status));

@@ -29,6 +29,10 @@ class FrameWriter {
   FrameWriter(int fd, std::chrono::milliseconds write_timeout)
       : fd_(fd), write_timeout_(write_timeout) {}
 
+  // The RESPONSE_HEAD frame's size (header included) AppendHead would write
+  // for these headers, a "Connection: close" it adds while draining included.
+  size_t HeadFrameSize(const std::vector<std::pair<std::string, std::string>>& headers,
+                       size_t n_headers) const;
   void AppendHead(int status,
                   const std::vector<std::pair<std::string, std::string>>& headers,
                   size_t n_headers);

@@ -79,10 +79,7 @@ void Response::SendHeadIfNeeded() {
   if (out_ == nullptr) throw std::logic_error("response is not attached to a connection");
   // nginx would refuse a head larger than its spindle_buffer_size with a 502
   // that names no cause here; refuse it first, while a 500 can still go out.
-  size_t size = SPINDLE_FRAME_HEADER_SIZE + 4;
-  for (size_t i = 0; i < n_headers_; ++i) {
-    size += 8 + headers_[i].first.size() + headers_[i].second.size();
-  }
+  const size_t size = out_->HeadFrameSize(headers_, n_headers_);
   if (size > max_head_size_ || n_headers_ > SPINDLE_MAX_FIELDS) {
     throw std::length_error("response head of " + std::to_string(size) + " bytes in " +
                             std::to_string(n_headers_) +
