@@ -78,13 +78,18 @@ TEST(Drills, RedisKilledAndRestartedUnderLoad) {
   load.Stop();
   LoadCounts total = load.Counts();
 
-  // The gauges settle once the load stops (bounded wait).
+  // The gauges settle once the load stops (bounded wait). nginx may cache
+  // more upstream connections than after the baseline's warm-up (up to one
+  // per concurrent request: the outage's fast 503s overlap more), and each
+  // connection has one reader fiber; any other fiber left over is a leak.
+  auto other_fibers = [](const Gauges& g) { return g.fibers - g.connections; };
+  auto settled = [&](const Gauges& g) {
+    return g.connections <= lo.threads && other_fibers(g) <= other_fibers(baseline) &&
+           g.redis_connections == baseline.redis_connections;
+  };
   Gauges after = Scrape(s);
   for (auto deadline = Clock::now() + 5s; Clock::now() < deadline;) {
-    if (after.fibers <= baseline.fibers && after.connections <= baseline.connections &&
-        after.redis_connections == baseline.redis_connections) {
-      break;
-    }
+    if (settled(after)) break;
     std::this_thread::sleep_for(50ms);
     after = Scrape(s);
   }
@@ -106,9 +111,9 @@ TEST(Drills, RedisKilledAndRestartedUnderLoad) {
   EXPECT_LT(total.max_latency[503], std::chrono::microseconds(1s)) << total.Summary();
   ASSERT_TRUE(recovered_after.has_value()) << load.Counts().Summary() << s.daemon->Log();
   EXPECT_EQ(since_recovery.failed(), 0u) << since_recovery.Summary();
-  EXPECT_LE(after.fibers, baseline.fibers) << "baseline " << baseline.str() << "; after "
-                                           << after.str();
-  EXPECT_LE(after.connections, baseline.connections)
+  EXPECT_LE(other_fibers(after), other_fibers(baseline))
+      << "baseline " << baseline.str() << "; after " << after.str();
+  EXPECT_LE(after.connections, lo.threads)
       << "baseline " << baseline.str() << "; after " << after.str();
   EXPECT_EQ(after.redis_connections, baseline.redis_connections)
       << "baseline " << baseline.str() << "; after " << after.str();
