@@ -32,7 +32,9 @@ if [ "$build_deps" = 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get build-dep -y --no-install-recommends "$src"
 fi
-(cd "$src" && dpkg-buildpackage -us -uc -b)
+# -Jauto: debhelper builds with one job unless DEB_BUILD_OPTIONS says
+# parallel=N, which -J sets (one job per core).
+(cd "$src" && dpkg-buildpackage -us -uc -b -Jauto)
 ls -l "$out"/*.deb
 if command -v lintian >/dev/null; then
   # Errors, warnings and info tags fail the build: each one is fixed or has
