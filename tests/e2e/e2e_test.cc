@@ -7,6 +7,7 @@
 #include "daemon_harness.hpp"
 #include "http_client.hpp"
 #include "nginx_harness.hpp"
+#include "shared_stack.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -81,19 +82,11 @@ apps:
   std::unique_ptr<NginxHarness> nginx;
 };
 
-class E2E : public ::testing::Test {
+class E2E : public SharedStackTest<Stack> {
  protected:
-  static void SetUpTestSuite() { stack_ = new Stack(); }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
   uint16_t port() const { return stack_->nginx->port(); }
   DaemonHarness& daemon() const { return *stack_->daemon; }
-  static Stack* stack_;
 };
-
-Stack* E2E::stack_ = nullptr;
 
 TEST_F(E2E, Hello) {
   auto r = HttpGet(port(), "/hello");

@@ -5,6 +5,7 @@
 // READY=1 / RELOADING=1 / STOPPING=1 / STATUS= from the master pid only, and
 // a full restart under load (stop one daemon, start the next on the same
 // socket) makes clients wait in the backlog, never fail.
+#include "activated_daemon_test.hpp"
 #include "activation.hpp"
 #include "daemon_harness.hpp"
 #include "frame_client.hpp"
@@ -28,64 +29,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class Activation : public ::testing::Test {
+class Activation : public ActivatedDaemonTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/spindle-activation-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    sock_ = dir_ + "/spindled.sock";
-    config_ = dir_ + "/spindled.yaml";
-    listen_fd_ = ListenUnixSocket(sock_);
-    notify_ = std::make_unique<NotifySocket>(dir_ + "/notify.sock");
-    std::ofstream out(config_);
-    // The listen section names the same path, as in a packaged install; the
-    // inherited socket wins.
-    out << "listen:\n  path: " << sock_ << "\n" << LifecycleYaml("v1");
-  }
-
-  void TearDown() override {
-    for (pid_t p : started_) {
-      kill(-p, SIGKILL);
-      WaitExit(p, 5s);
-    }
-    notify_.reset();
-    if (listen_fd_ >= 0) close(listen_fd_);
-    std::error_code ec;
-    if (!HasFailure()) std::filesystem::remove_all(dir_, ec);
-  }
-
-  // Starts a daemon on the inherited socket; waits for its READY=1.
-  pid_t Start(const std::string& log_name) {
-    size_t ready_before = notify_->Count("READY=1");
-    ActivatedDaemon d = SpawnActivated(DefaultSpindledPath(), config_, dir_ + "/" + log_name,
-                                       listen_fd_, notify_->path());
-    started_.push_back(d.pid);
-    EXPECT_TRUE(notify_->WaitFor("READY=1", 30s, ready_before + 1))
-        << ReadAll(dir_ + "/" + log_name);
-    return d.pid;
-  }
-
-  // SIGTERM; expects exit status 0.
-  void StopGracefully(pid_t pid, const std::string& log_name) {
-    ASSERT_EQ(kill(pid, SIGTERM), 0);
-    int status = WaitExit(pid, 30s);
-    EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << "status " << status << "\n" << ReadAll(dir_ + "/" + log_name);
-    std::erase(started_, pid);
-  }
-
-  std::string dir_, sock_, config_;
-  int listen_fd_ = -1;
-  std::unique_ptr<NotifySocket> notify_;
-  std::vector<pid_t> started_;
+  std::string ConfigYaml() const override { return LifecycleYaml("v1"); }
 };
 
 // spindled.socket passes the request socket and the admin socket; the daemon
@@ -103,12 +49,12 @@ TEST_F(Activation, MatchesSeveralInheritedSocketsByPath) {
   ActivatedDaemon d = SpawnActivated(DefaultSpindledPath(), config_, dir_ + "/m.log",
                                      std::vector<int>{admin_fd, listen_fd_}, notify_->path());
   started_.push_back(d.pid);
-  ASSERT_TRUE(notify_->WaitFor("READY=1", 30s, ready_before + 1)) << ReadAll(dir_ + "/m.log");
+  ASSERT_TRUE(notify_->WaitFor("READY=1", 30s, ready_before + 1)) << Log("m.log");
   EXPECT_EQ(Get(sock_, "/tag"), "v1");
   FrameClient c(admin);
   FrameResponse r = c.Request("GET", "/status.txt");
   EXPECT_EQ(r.status, 200) << r.body;
-  std::string log = ReadAll(dir_ + "/m.log");
+  std::string log = Log("m.log");
   EXPECT_NE(log.find("admin listener on 'unix:" + admin + "' (from systemd)"), std::string::npos)
       << log;
   StopGracefully(d.pid, "m.log");
@@ -128,7 +74,7 @@ TEST_F(Activation, UnmatchedSocketServesWithAWarning) {
       << LifecycleYaml("v1");
   pid_t pid = Start("u.log");
   EXPECT_EQ(Get(sock_, "/tag"), "v1");
-  std::string log = ReadAll(dir_ + "/u.log");
+  std::string log = Log("u.log");
   EXPECT_NE(log.find("systemd passed 'unix:" + sock_ + "', not listen:"), std::string::npos) << log;
   FrameClient c(admin);
   EXPECT_EQ(c.Request("GET", "/status.txt").status, 200);
@@ -139,7 +85,7 @@ TEST_F(Activation, UnmatchedSocketServesWithAWarning) {
 
 TEST_F(Activation, ServesTheInheritedSocketAndNotifiesSystemd) {
   pid_t pid = Start("a.log");
-  std::string log = ReadAll(dir_ + "/a.log");
+  std::string log = Log("a.log");
   EXPECT_NE(log.find("(from systemd)"), std::string::npos) << log;
   EXPECT_EQ(Get(sock_, "/tag"), "v1");
   // STATUS= says how many workers of which generation serve.
@@ -152,8 +98,8 @@ TEST_F(Activation, ServesTheInheritedSocketAndNotifiesSystemd) {
   std::ofstream(config_, std::ios::trunc) << "listen:\n  path: " << sock_ << "\n"
                                           << LifecycleYaml("v2");
   ASSERT_EQ(kill(pid, SIGHUP), 0);
-  ASSERT_TRUE(notify_->WaitFor("RELOADING=1", 20s)) << ReadAll(dir_ + "/a.log");
-  ASSERT_TRUE(notify_->WaitFor("READY=1", 30s, 2)) << ReadAll(dir_ + "/a.log");
+  ASSERT_TRUE(notify_->WaitFor("RELOADING=1", 20s)) << Log("a.log");
+  ASSERT_TRUE(notify_->WaitFor("READY=1", 30s, 2)) << Log("a.log");
   EXPECT_EQ(WaitForAnswer(sock_, "/tag", "v2"), "v2");
 
   StopGracefully(pid, "a.log");
@@ -176,16 +122,16 @@ TEST_F(Activation, RestartUnderLoadMakesClientsWaitNotFail) {
   lo.timeout = 30s;
   LoadClient load(lo);
   load.Start();
-  ASSERT_TRUE(load.WaitForMore(50, 20s)) << load.Failures() << ReadAll(dir_ + "/a.log");
+  ASSERT_TRUE(load.WaitForMore(50, 20s)) << load.Failures() << Log("a.log");
   StopGracefully(first, "a.log");
   // No daemon at all for a moment: connections queue in the backlog.
   std::this_thread::sleep_for(300ms);
   uint64_t during_gap = load.ok();
   pid_t second = Start("b.log");
-  ASSERT_TRUE(load.WaitForMore(50, 30s)) << load.Failures() << ReadAll(dir_ + "/b.log");
+  ASSERT_TRUE(load.WaitForMore(50, 30s)) << load.Failures() << Log("b.log");
   load.Stop();
-  EXPECT_EQ(load.failed(), 0u) << load.Failures() << ReadAll(dir_ + "/a.log")
-                               << ReadAll(dir_ + "/b.log");
+  EXPECT_EQ(load.failed(), 0u) << load.Failures() << Log("a.log")
+                               << Log("b.log");
   EXPECT_EQ(load.refused(), 0u);
   EXPECT_GT(load.ok(), during_gap);
   StopGracefully(second, "b.log");

@@ -18,6 +18,7 @@
 #include "daemon_harness.hpp"
 #include "http_client.hpp"
 #include "nginx_harness.hpp"
+#include "shared_stack.hpp"
 
 namespace spindle::test {
 namespace {
@@ -72,17 +73,10 @@ struct Stack {
   std::unique_ptr<NginxHarness> nginx;
 };
 
-class MustacheE2E : public ::testing::Test {
+class MustacheE2E : public SharedStackTest<Stack> {
  protected:
-  static void SetUpTestSuite() { stack_ = new Stack(); }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
   uint16_t port() const { return stack_->nginx->port(); }
-  static Stack* stack_;
 };
-Stack* MustacheE2E::stack_ = nullptr;
 
 TEST_F(MustacheE2E, SmallPage) {
   auto r = HttpGet(port(), "/page?rows=3");

@@ -1,6 +1,8 @@
 // daemon_harness.cpp: see daemon_harness.hpp.
 #include "daemon_harness.hpp"
 
+#include "text_file.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -28,13 +30,6 @@ void ReplaceAll(std::string& s, const std::string& from, const std::string& to) 
   for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) {
     s.replace(pos, from.size(), to);
   }
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 size_t Count(const std::string& hay, const std::string& needle) {

@@ -2,6 +2,8 @@
 // nginx_harness.hpp). Blocking helper for test threads; every wait bounded.
 #include "nginx_harness.hpp"
 
+#include "text_file.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -27,19 +29,6 @@ namespace {
 
 constexpr const char* kNginx = "/usr/sbin/nginx";
 constexpr int kStartAttempts = 3;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error("nginx harness: cannot write '" + path + "'");
-}
 
 std::string MakeTempDir() {
   const char* base = std::getenv("TMPDIR");
