@@ -8,9 +8,10 @@
 //                                    messages with id > N (oldest first) at once
 //                                    if there are any; otherwise waits up to
 //                                    poll_timeout for the next one; [] on timeout
-// Config (the app's `config:` subtree): redis (spindle::redis::Config keys),
-// templates (directory), poll_timeout (ms, or "25s"/"500ms"; default 25s),
-// max_messages (per room, default 100), key_prefix ("chat:").
+// Config (the app's `config:` subtree): redis (spindle::redis::Config keys
+// over the top-level `redis:` section: AppContext::redis_config()),
+// templates (directory), poll_timeout (a duration: "25s", "500ms"; default
+// 25s), max_messages (per room, default 100), key_prefix ("chat:").
 //
 // Thread/fiber contract: init runs once per worker in a fiber and builds that
 // worker's Redis client and template cache. A waiting poll parks its request
@@ -25,7 +26,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -46,24 +46,6 @@ struct App {
   std::string mount;
   std::chrono::milliseconds poll_timeout{25000};
 };
-
-// A duration from the config: a number of milliseconds, or "250ms" / "25s".
-std::chrono::milliseconds ParseDuration(const nlohmann::json& v, const std::string& key) {
-  if (v.is_number_integer() && v.get<long long>() > 0) {
-    return std::chrono::milliseconds(v.get<long long>());
-  }
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    long long n = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    std::string_view unit(end, s.data() + s.size() - end);
-    if (ec == std::errc() && n > 0 && (unit == "ms" || unit.empty())) {
-      return std::chrono::milliseconds(n);
-    }
-    if (ec == std::errc() && n > 0 && unit == "s") return std::chrono::seconds(n);
-  }
-  throw std::invalid_argument(key + ": expected a positive duration (250, \"250ms\", \"25s\")");
-}
 
 // A Redis failure, taken out of its catch block: the reply is written
 // after it, because a fiber must not suspend while it holds a caught
@@ -183,14 +165,14 @@ void Init(spindle::AppContext& ctx) {
     throw std::invalid_argument(ctx.name() + ".max_messages: must be 1..100000");
   }
   auto app = std::make_shared<App>(App{
-      RoomStore(spindle::redis::Client(spindle::redis::Config::FromJson(
-                    cfg.value("redis", nlohmann::json::object()), ctx.name() + ".redis")),
-                cfg.value("key_prefix", "chat:"), max_messages),
+      RoomStore(spindle::redis::Client(ctx.redis_config()), cfg.value("key_prefix", "chat:"),
+                max_messages),
       std::make_shared<spindle::TemplateCache>(
           cfg.value("templates", "/usr/share/spindle/examples/chat/templates")),
       ctx.mount()});
-  if (cfg.contains("poll_timeout")) {
-    app->poll_timeout = ParseDuration(cfg["poll_timeout"], ctx.name() + ".poll_timeout");
+  app->poll_timeout = ctx.config_duration("poll_timeout", app->poll_timeout);
+  if (app->poll_timeout.count() <= 0) {
+    throw std::invalid_argument(ctx.name() + ".poll_timeout: must be more than 0");
   }
   ctx.get("/", [app](spindle::Request& q, spindle::Response& s) { Page(*app, q, s); });
   if (!ctx.mount().empty()) {

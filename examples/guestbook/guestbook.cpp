@@ -7,7 +7,8 @@
 //   GET  /entries.json   the latest entries as a JSON array
 // Storage: a Redis list of JSON entries, newest first (LPUSH + LTRIM in one
 // MULTI/EXEC), and a counter key for page views.
-// Config (the app's `config:` subtree): redis (spindle::redis::Config keys),
+// Config (the app's `config:` subtree): redis (spindle::redis::Config keys
+// over the top-level `redis:` section: AppContext::redis_config()),
 // templates (directory), max_entries (default 50), key_prefix ("guestbook:").
 //
 // Thread/fiber contract: init runs once per worker in a fiber and builds that
@@ -155,8 +156,7 @@ void Json(const App& app, spindle::Request&, spindle::Response& res) {
 void Init(spindle::AppContext& ctx) {
   const nlohmann::json& cfg = ctx.config().is_object() ? ctx.config() : nlohmann::json::object();
   auto app = std::make_shared<App>(App{
-      spindle::redis::Client(spindle::redis::Config::FromJson(
-          cfg.value("redis", nlohmann::json::object()), ctx.name() + ".redis")),
+      spindle::redis::Client(ctx.redis_config()),
       std::make_shared<spindle::TemplateCache>(
           cfg.value("templates", "/usr/share/spindle/examples/guestbook/templates")),
       ctx.mount(), "", "", cfg.value("max_entries", 50LL)});

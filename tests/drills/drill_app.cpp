@@ -11,7 +11,6 @@
 // A worker is one thread, so the counters need no lock; they are per worker
 // (the drills run one).
 #include <spindle/app.hpp>
-#include <spindle/daemon_config.hpp>
 #include <spindle/redis.hpp>
 
 #include <unistd.h>
@@ -55,9 +54,10 @@ void Big(spindle::Request& req, spindle::Response& res) {
 }
 
 void Init(spindle::AppContext& app) {
-  const spindle::redis::Config* rc = spindle::configured_redis();
   // No I/O until the first command: drills without Redis pay nothing.
-  auto redis = rc ? std::make_shared<spindle::redis::Client>(*rc) : nullptr;
+  auto redis = app.redis_configured()
+                   ? std::make_shared<spindle::redis::Client>(app.redis_config())
+                   : nullptr;
   app.get("/pid", [](spindle::Request&, spindle::Response& res) {
     res.send(200, "text/plain", std::to_string(getpid()));
   });

@@ -33,17 +33,17 @@ TEST(ConfigErrors, UnknownKeys) {
   ExpectError(std::string(kListen) + "scheduler:\n  max_ready: 3\n",
               "4:3: key 'scheduler.max_ready': unknown key");
   ExpectError(std::string(kListen) + "redis:\n  hostname: x\n",
-              "4:13: key 'redis.hostname': unknown key");
+              "4:3: key 'redis.hostname': unknown key");
 }
 
 TEST(ConfigErrors, WrongType) {
   ExpectError(std::string(kListen) + "workers: two\n",
-              "3:10: key 'workers': expected a non-negative integer, got \"two\"");
+              "3:10: key 'workers': expected auto or an integer 1..256, got \"two\"");
   ExpectError(std::string(kListen) + "offload_threads: [1, 2]\n",
               "3:18: key 'offload_threads': expected a scalar value");
   ExpectError(std::string(kListen) + "scheduler: 5\n", "3:12: key 'scheduler': expected a map");
   ExpectError(std::string(kListen) + "redis:\n  pool_size: many\n",
-              "4:14: key 'redis.pool_size': expected an integer, got 'many'");
+              "4:14: key 'redis.pool_size': expected a non-negative integer, got \"many\"");
 }
 
 TEST(ConfigErrors, OutOfRange) {

@@ -3,7 +3,6 @@
 // `redis:` section) and which process answers, so a test can tell the
 // generations of a reload apart; /sleep holds a request in flight.
 #include <spindle/app.hpp>
-#include <spindle/daemon_config.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -18,9 +17,8 @@ void Init(spindle::AppContext& app) {
   // Lets a test make a reload fail in the new workers, after validation.
   if (app.config().value("fail_init", false)) throw std::runtime_error("fail_init is set");
   std::string tag = app.config().value("tag", std::string("none"));
-  const spindle::redis::Config* redis = spindle::configured_redis();
-  std::string redis_address = redis ? redis->address : "unset";
-  size_t pool_size = redis ? redis->pool_size : 0;
+  std::string redis_address = app.redis_configured() ? app.redis_config().address : "unset";
+  size_t pool_size = app.redis_configured() ? app.redis_config().pool_size : 0;
   app.get("/tag", [tag](spindle::Request&, spindle::Response& res) {
     res.send(200, "text/plain", tag);
   });

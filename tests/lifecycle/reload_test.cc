@@ -100,7 +100,7 @@ TEST(Reload, BrokenConfigKeepsServing) {
   ASSERT_EQ(kill(d.pid(), SIGHUP), 0);
   ASSERT_TRUE(d.WaitForLog("reload failed, keeping the running configuration", 10s)) << d.Log();
   // The log says why, with the position in the file.
-  EXPECT_NE(d.Log().find("spindled.yaml:4:10: key 'workers': expected a non-negative integer, "
+  EXPECT_NE(d.Log().find("spindled.yaml:4:10: key 'workers': expected auto or an integer 1..256, "
                          "got \"two\""),
             std::string::npos)
       << d.Log();

@@ -15,6 +15,7 @@
 #include <spindle/errors.hpp>
 #include <spindle/fiber.hpp>
 #include <spindle/offload.hpp>
+#include <spindle/redis_config.hpp>
 #include <spindle/request.hpp>
 #include <spindle/response.hpp>
 #include <spindle/router.hpp>
@@ -22,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -30,9 +32,10 @@ namespace spindle {
 class AppContext {
  public:
   AppContext(Router& router, std::string name, std::string mount,
-             nlohmann::json config)
+             nlohmann::json config, redis::Config redis = {}, bool redis_configured = false)
       : router_(router), name_(std::move(name)), mount_(std::move(mount)),
-        config_(std::move(config)) {}
+        config_(std::move(config)), redis_(std::move(redis)),
+        redis_configured_(redis_configured) {}
 
   const std::string& name() const { return name_; }
   // The mount prefix without a trailing '/' ("" for the root).
@@ -40,6 +43,20 @@ class AppContext {
   // The app's own `config:` subtree from spindled.yaml (null when absent).
   const nlohmann::json& config() const { return config_; }
   Router& router() { return router_; }
+
+  // The Redis settings for this app: spindled.yaml's top-level `redis:`
+  // section with the keys of the app's own `config.redis` over it (both
+  // validated when the file was loaded, with line:column errors); the
+  // defaults when neither is there (then redis_configured() is false).
+  const redis::Config& redis_config() const { return redis_; }
+  bool redis_configured() const { return redis_configured_; }
+
+  // config()[key] read as a duration of spindled.yaml's grammar
+  // (<spindle/units.hpp>: "250ms", "25s", a bare number of seconds), or
+  // `fallback` when the key is absent; throws std::invalid_argument
+  // ("chat.poll_timeout: expected a duration like ...") otherwise.
+  std::chrono::milliseconds config_duration(const std::string& key,
+                                            std::chrono::milliseconds fallback) const;
 
   // Register a route below the mount point: `pattern` starts with '/'.
   void route(std::string method, const std::string& pattern, Handler h) {
@@ -59,10 +76,12 @@ class AppContext {
   std::string name_;
   std::string mount_;
   nlohmann::json config_;
+  redis::Config redis_;
+  bool redis_configured_;
 };
 
 // Bumped when the AppContext/Request/Response layout changes incompatibly.
-inline constexpr int kAppAbiVersion = 1;
+inline constexpr int kAppAbiVersion = 2;
 
 }  // namespace spindle
 

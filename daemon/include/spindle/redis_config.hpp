@@ -1,6 +1,7 @@
 // Config: how the Redis client connects, times out and reconnects. A plain
-// struct with defaults, plus FromJson() for the config loader (the YAML form
-// lives in daemon/src/redis/config_yaml.hpp, for code inside libspindle).
+// struct with defaults, plus FromJson(). Apps normally take theirs from
+// AppContext::redis_config() (spindled.yaml's `redis:` section with the
+// app's own `config.redis` keys over it).
 //
 // No thread or fiber contract: a plain value.
 #pragma once
@@ -39,10 +40,13 @@ struct Config {
 
   // Throws std::invalid_argument naming the bad field.
   void Validate() const;
+  bool operator==(const Config&) const = default;
 
-  // Keys as above (durations as milliseconds or "250ms"/"2s" strings);
-  // missing keys keep their defaults; unknown keys and bad values throw
-  // std::invalid_argument naming the key path ("redis.pool_size: ...").
+  // Keys as above, read by the same key table as spindled.yaml's `redis:`
+  // section (durations and sizes as <spindle/units.hpp>: "250ms", "2s"; a
+  // bare number is seconds); missing keys keep their defaults; unknown keys
+  // and bad values throw std::invalid_argument naming the key path
+  // ("key 'redis.pool_size': ...").
   static Config FromJson(const nlohmann::json& json, const std::string& path = "redis");
 };
 

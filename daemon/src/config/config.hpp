@@ -5,12 +5,16 @@
 // is an error naming the file, line, column and key path, e.g.
 //   spindled.yaml:4:9: key 'listen.mode': expected an octal mode like "0660"
 // Sections are nested maps (listen, limits, log, apps) so later issues can
-// add keys without reshaping the file. Durations are nginx-like ("250ms",
-// "10s", "2m"; a bare number means seconds); sizes accept k/m/g suffixes.
+// add keys without reshaping the file. Each section is read through its key
+// table (keys.hpp, redis/config_keys.hpp); durations and sizes follow the
+// one grammar of <spindle/units.hpp> ("250ms", "10s", "2m"; a bare number
+// means seconds; "64k", "1m").
 // Pure functions; no threads, no fibers.
 #pragma once
 
 #include <spindle/redis_config.hpp>
+
+#include "config/schema.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +40,7 @@ struct ListenConfig {
 
   bool is_unix() const { return !path.empty(); }
   std::string Describe() const;
+  bool operator==(const ListenConfig&) const = default;
 };
 
 struct LimitsConfig {
@@ -46,12 +51,14 @@ struct LimitsConfig {
   // RESPONSE_HEAD frame bytes an app may send (500 beyond): the module's
   // spindle_buffer_size (one 4k page by default) must hold the whole frame.
   uint32_t max_response_head_size = 4 * 1024;
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 // The fiber scheduler's throughput/latency knobs (per worker).
 struct SchedulerConfig {
   size_t max_ready_per_poll = 64;  // ready fibers run between two reactor polls
   size_t accept_batch = 64;        // connections one accept wake-up takes
+  bool operator==(const SchedulerConfig&) const = default;
 };
 
 // Observability (daemon/src/observe, docs/observability.md): log format and
@@ -64,6 +71,7 @@ struct ObserveConfig {
   bool metrics = true;                 // the shared metrics region
   unsigned max_routes = 256;           // route labels the region can hold
   std::optional<ListenConfig> admin;   // unix path or loopback host:port
+  bool operator==(const ObserveConfig&) const = default;
 };
 
 struct AppConfig {
@@ -72,6 +80,11 @@ struct AppConfig {
                       // against the config file's directory)
   std::string mount;  // "" for the root, else "/prefix" (no trailing '/')
   nlohmann::json config;  // the app's own subtree (null when absent)
+  // The top-level `redis:` section with the app's `config.redis` keys over
+  // it (AppContext::redis_config()); defaults when neither is there.
+  redis::Config redis;
+  bool redis_configured = false;  // either of the two is in the file
+  bool operator==(const AppConfig&) const = default;
 };
 
 struct Config {
@@ -99,11 +112,14 @@ struct Config {
   std::vector<AppConfig> apps;
 
   unsigned EffectiveWorkers() const;
+  bool operator==(const Config&) const = default;
 };
 
 struct LoadResult {
   std::optional<Config> config;
-  std::string error;  // set when config is empty
+  std::string error;             // set when config is empty: failure->ToString()
+  std::optional<Error> failure;  // the same, structured (no mark for YAML syntax errors
+                                 // yaml-cpp cannot place)
 };
 
 // Loads and validates a file.
@@ -112,10 +128,5 @@ LoadResult LoadFile(const std::string& path);
 // `base_dir` resolves relative app paths.
 LoadResult LoadString(const std::string& text, const std::string& name,
                       const std::string& base_dir);
-
-// Parses "250ms", "10s", "2m", "1h", "30" (seconds); nullopt when invalid.
-std::optional<std::chrono::milliseconds> ParseDuration(const std::string& s);
-// Parses "65536", "64k", "1m", "2g"; nullopt when invalid.
-std::optional<uint64_t> ParseSize(const std::string& s);
 
 }  // namespace spindle::config

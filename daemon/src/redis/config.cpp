@@ -1,4 +1,5 @@
-// Config validation, FromJson and Endpoint parsing (see redis_config.hpp).
+// Config validation, FromJson (through the key table, config_keys.hpp) and
+// Endpoint parsing (see redis_config.hpp).
 // Plain values; no thread or fiber contract.
 #include <spindle/redis_config.hpp>
 
@@ -21,19 +22,17 @@ void Config::Validate() const {
   if (command_timeout.count() <= 0) bad("command_timeout: must be > 0");
   if (pool_wait_timeout.count() < 0) bad("pool_wait_timeout: must be >= 0");
   if (reconnect_min.count() <= 0) bad("reconnect_min: must be > 0");
-  if (reconnect_max < reconnect_min) bad("reconnect_max: must be >= reconnect_min");
   if (reconnect_jitter < 0 || reconnect_jitter > 1) bad("reconnect_jitter: must be 0..1");
   if (subscription_capacity < 1) bad("subscription_capacity: must be >= 1");
-  if (!username.empty() && password.empty()) bad("username: needs a password");
+  if (auto p = impl::CheckCrossKeys(*this)) bad(p->key + ": " + p->message);
 }
 
 Config Config::FromJson(const nlohmann::json& json, const std::string& path) {
-  if (!json.is_object()) throw std::invalid_argument(path + ": expected a mapping");
   Config c;
-  for (auto it = json.begin(); it != json.end(); ++it) {
-    impl::ApplyKey(c, path, it.key(), impl::KeyValue::FromJson(it.value()));
+  config::ApplyJson(json, path, impl::ConfigKeys(), c);
+  if (auto p = impl::CheckCrossKeys(c)) {
+    throw config::ConfigError({"", {}, path + "." + p->key, p->message});
   }
-  c.Validate();
   return c;
 }
 

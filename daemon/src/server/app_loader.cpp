@@ -32,7 +32,8 @@ std::string LoadApps(const std::vector<config::AppConfig>& apps, std::vector<Loa
 
 std::string InitApps(std::vector<LoadedApp>& apps, Router& router) {
   for (auto& app : apps) {
-    AppContext ctx(router, app.config.name, app.config.mount, app.config.config);
+    AppContext ctx(router, app.config.name, app.config.mount, app.config.config, app.config.redis,
+                   app.config.redis_configured);
     size_t before = router.size();
     if (app.init(&ctx) != 0) {
       return "app '" + app.config.name + "': init failed: " + ctx.error;

@@ -3,7 +3,6 @@
 // ones that drain and are forgotten once their last worker has exited.
 #include "server/master.hpp"
 
-#include <spindle/daemon_config.hpp>
 
 #include "observe/log_setup.hpp"
 #include "server/app_loader.hpp"
@@ -189,7 +188,6 @@ class Master {
     }
     // NotifyAccess=main: only the master talks to systemd.
     unsetenv("NOTIFY_SOCKET");
-    impl::SetConfiguredRedis(gen.cfg->redis ? &*gen.cfg->redis : nullptr);
     SetReadyFd(ready_fd);
     AttachObservability(gen.number, i);
     _exit(RunWorker(*gen.cfg, gen.listener.fd, gen.apps, i));
