@@ -116,7 +116,7 @@ bool Wait(App& app, spindle::redis::Subscription& sub, const std::string& room, 
   spindle::Deadline deadline = spindle::Deadline::after(app.poll_timeout);
   spindle::redis::Message m;
   for (;;) {
-    spindle::ChannelStatus st = sub.pop(m, deadline);
+    spindle::ChannelStatus st = sub.pop_until(m, deadline);
     if (st == spindle::ChannelStatus::kCancelled) return false;
     if (st == spindle::ChannelStatus::kClosed) {
       throw spindle::redis::Unavailable(app.store.address(), "redis subscription closed");

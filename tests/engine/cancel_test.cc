@@ -74,7 +74,7 @@ FIBER_TEST(Cancel, BeforeFirstRunAndAfterEnd) {
 
 FIBER_TEST(Cancel, JoinIsNotInterruptedButJoinUntilIs) {
   Event release;
-  Fiber target = spawn([&] { (void)release.wait(Deadline::never()); });
+  Fiber target = spawn([&] { (void)release.wait_until(Deadline::never()); });
   bool joined = false;
   Fiber joiner = spawn([&] {
     target.join();

@@ -91,9 +91,9 @@ FIBER_TEST(Channel, CloseWakesBlockedPushersAndPoppers) {
 FIBER_TEST(Channel, DeadlinesAndCancellation) {
   Channel<int> ch(1);
   int v;
-  EXPECT_EQ(ch.pop(v, Deadline::after(milliseconds(2))), ChannelStatus::kTimeout);
+  EXPECT_EQ(ch.pop_until(v, Deadline::after(milliseconds(2))), ChannelStatus::kTimeout);
   ASSERT_EQ(ch.push(1), ChannelStatus::kSuccess);
-  EXPECT_EQ(ch.push(2, Deadline::after(milliseconds(2))), ChannelStatus::kTimeout);
+  EXPECT_EQ(ch.push_until(2, Deadline::after(milliseconds(2))), ChannelStatus::kTimeout);
   EXPECT_EQ(ch.size(), 1u);
   Fiber blocked = spawn([&] { EXPECT_EQ(ch.push(3), ChannelStatus::kCancelled); });
   this_fiber::yield();

@@ -104,7 +104,7 @@ FIBER_TEST(Offload, ManyConcurrentCallers) {
       wg.done();
     }).detach();
   }
-  EXPECT_EQ(wg.wait(Deadline::after(std::chrono::seconds(30))), WaitStatus::kOk);
+  EXPECT_EQ(wg.wait_until(Deadline::after(std::chrono::seconds(30))), WaitStatus::kOk);
   EXPECT_EQ(ran.load(), kFibers);
   EXPECT_EQ(sum, static_cast<long>(kFibers) * (kFibers - 1) / 2);
 }

@@ -100,7 +100,7 @@ FIBER_TEST(Race, ChannelTimedPushVersusPop) {
     while (ch.pop(v) == ChannelStatus::kSuccess) received += v;
   });
   for (int i = 1; i <= 3000; ++i) {
-    if (ch.push(i, Deadline::after(microseconds(i % 7))) == ChannelStatus::kSuccess) pushed += i;
+    if (ch.push_until(i, Deadline::after(microseconds(i % 7))) == ChannelStatus::kSuccess) pushed += i;
     if (i % 3 == 0) this_fiber::yield();
   }
   ch.close();

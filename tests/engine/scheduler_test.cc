@@ -68,14 +68,14 @@ FIBER_TEST(Scheduler, DetachedFiberKeepsRunning) {
     ran = true;
     done.set();
   }).detach();
-  EXPECT_EQ(done.wait(Deadline::after(std::chrono::seconds(10))), WaitStatus::kOk);
+  EXPECT_EQ(done.wait_until(Deadline::after(std::chrono::seconds(10))), WaitStatus::kOk);
   EXPECT_TRUE(ran);
 }
 
 FIBER_TEST(Scheduler, DestroyedHandleDetaches) {
   Event done;
   { Fiber f = spawn([&] { done.set(); }); }
-  EXPECT_EQ(done.wait(Deadline::after(std::chrono::seconds(10))), WaitStatus::kOk);
+  EXPECT_EQ(done.wait_until(Deadline::after(std::chrono::seconds(10))), WaitStatus::kOk);
 }
 
 FIBER_TEST(Scheduler, EscapingExceptionEndsOnlyThatFiber) {

@@ -162,6 +162,46 @@ FIBER_TEST(Event, SetWakesAllAndStaysSet) {
   EXPECT_EQ(e.wait_for(milliseconds(1)), WaitStatus::kTimeout);
 }
 
+// A set with nobody waiting is kept for the next wait; each kOk consumes it.
+FIBER_TEST(AutoResetEvent, KeepsOneSetForTheNextWaitAndConsumesIt) {
+  AutoResetEvent e;
+  e.set();
+  e.set();  // several sets before a wait count as one
+  EXPECT_TRUE(e.is_set());
+  EXPECT_EQ(e.wait_for(milliseconds(1)), WaitStatus::kOk);
+  EXPECT_FALSE(e.is_set());
+  EXPECT_EQ(e.wait_for(milliseconds(1)), WaitStatus::kTimeout);
+
+  int woke = 0;
+  Fiber waiter = spawn([&] {
+    EXPECT_EQ(e.wait(), WaitStatus::kOk);
+    ++woke;
+    EXPECT_EQ(e.wait(), WaitStatus::kOk);
+    ++woke;
+  });
+  this_fiber::yield();
+  EXPECT_EQ(woke, 0);
+  e.set();  // wakes the parked waiter
+  this_fiber::yield();
+  EXPECT_EQ(woke, 1);
+  EXPECT_FALSE(e.is_set());
+  e.set();
+  waiter.join();
+  EXPECT_EQ(woke, 2);
+
+  // One consumer: a second fiber waiting at the same time is a bug.
+  Fiber first = spawn([&] { (void)e.wait_for(milliseconds(50)); });
+  this_fiber::yield();
+  EXPECT_THROW((void)e.wait_for(milliseconds(1)), std::logic_error);
+  e.set();
+  first.join();
+
+  Fiber cancelled = spawn([&] { EXPECT_EQ(e.wait(), WaitStatus::kCancelled); });
+  this_fiber::yield();
+  cancelled.cancel();
+  cancelled.join();
+}
+
 FIBER_TEST(WaitGroup, WaitsForAllDone) {
   WaitGroup wg;
   int finished = 0;

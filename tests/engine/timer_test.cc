@@ -45,7 +45,7 @@ FIBER_TEST(Timer, PassedDeadlinesReturnAtOnce) {
   EXPECT_EQ(this_fiber::sleep_for(Clock::duration::zero()), WaitStatus::kOk);
   EXPECT_EQ(this_fiber::sleep_for(-milliseconds(5)), WaitStatus::kOk);
   Event e;
-  EXPECT_EQ(e.wait(Deadline::at(Clock::now() - milliseconds(1))), WaitStatus::kTimeout);
+  EXPECT_EQ(e.wait_until(Deadline::at(Clock::now() - milliseconds(1))), WaitStatus::kTimeout);
   EXPECT_TRUE(Deadline::at(Clock::now() - milliseconds(1)).passed());
   EXPECT_FALSE(Deadline::never().passed());
   EXPECT_TRUE(Deadline::after(Clock::duration::max()).is_never());
@@ -69,7 +69,7 @@ FIBER_TEST(Timer, TwentyThousandConcurrentSleeps) {
       wg.done();
     }).detach();
   }
-  EXPECT_EQ(wg.wait(Deadline::after(std::chrono::seconds(30))), WaitStatus::kOk);
+  EXPECT_EQ(wg.wait_until(Deadline::after(std::chrono::seconds(30))), WaitStatus::kOk);
   EXPECT_EQ(late_ok, kFibers);
 }
 
@@ -78,7 +78,7 @@ FIBER_TEST(Timer, WakeBeforeDeadlineDisarmsTimer) {
   // behind (a stale timer would later wake a reused fiber record).
   for (int round = 0; round < 200; ++round) {
     Event e;
-    Fiber f = spawn([&] { EXPECT_EQ(e.wait(Deadline::after(milliseconds(2))), WaitStatus::kOk); });
+    Fiber f = spawn([&] { EXPECT_EQ(e.wait_until(Deadline::after(milliseconds(2))), WaitStatus::kOk); });
     this_fiber::yield();
     e.set();
     f.join();
@@ -87,7 +87,7 @@ FIBER_TEST(Timer, WakeBeforeDeadlineDisarmsTimer) {
   // recycled record here.
   EXPECT_EQ(this_fiber::sleep_for(milliseconds(5)), WaitStatus::kOk);
   Event e;
-  EXPECT_EQ(e.wait(Deadline::after(milliseconds(1))), WaitStatus::kTimeout);
+  EXPECT_EQ(e.wait_until(Deadline::after(milliseconds(1))), WaitStatus::kTimeout);
 }
 
 }  // namespace

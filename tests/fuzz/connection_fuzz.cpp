@@ -201,7 +201,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         replies.append(buf, static_cast<size_t>(r.n));
       }
       writer.join();
-      CHECK(ctx.all_closed.wait(spindle::Deadline::after(std::chrono::seconds(5))) ==
+      CHECK(ctx.all_closed.wait_until(spindle::Deadline::after(std::chrono::seconds(5))) ==
             spindle::WaitStatus::kOk);
       spindle::forget_fd(fds[1]);
       ::close(fds[1]);

@@ -46,7 +46,7 @@ FIBER_TEST_F(RedisPubSub, FanOutToManyFibers) {
       int got = 0;
       for (int m = 0; m < kMessages; ++m) {
         Message msg;
-        if (sub.pop(msg, Deadline::after(20s)) != ChannelStatus::kSuccess) break;
+        if (sub.pop_until(msg, Deadline::after(20s)) != ChannelStatus::kSuccess) break;
         if (msg.channel != "news.tech" || msg.payload != "story " + std::to_string(m)) break;
         if (pattern && msg.pattern != "news.*") break;
         ++got;
@@ -91,7 +91,7 @@ FIBER_TEST_F(RedisPubSub, UnsubscribeAndResubscribeQuickly) {
     Subscription b = client.subscribe({"c1"});
     EXPECT_GE(client.publish("c1", "hello " + std::to_string(round)), 1);
     Message m;
-    ASSERT_EQ(b.pop(m, Deadline::after(10s)), ChannelStatus::kSuccess);
+    ASSERT_EQ(b.pop_until(m, Deadline::after(10s)), ChannelStatus::kSuccess);
     EXPECT_EQ(m.payload, "hello " + std::to_string(round));
   }
   EXPECT_TRUE(WaitUntil([&] { return NumSub(client, "c1") == 0 && NumSub(client, "c2") == 0; }));
@@ -115,12 +115,12 @@ FIBER_TEST_F(RedisPubSub, ResubscribesAfterRestartAndClosesOnClose) {
   }));
   EXPECT_EQ(client.publish("events", "after restart"), 1);
   Message m;
-  ASSERT_EQ(sub.pop(m, Deadline::after(10s)), ChannelStatus::kSuccess);
+  ASSERT_EQ(sub.pop_until(m, Deadline::after(10s)), ChannelStatus::kSuccess);
   EXPECT_EQ(m.payload, "after restart");
   EXPECT_GE(client.stats().reconnects, 1u);
 
   client.close();
-  EXPECT_EQ(sub.pop(m, Deadline::after(10s)), ChannelStatus::kClosed);
+  EXPECT_EQ(sub.pop_until(m, Deadline::after(10s)), ChannelStatus::kClosed);
   EXPECT_EQ(FibersAlive(), baseline);
 }
 

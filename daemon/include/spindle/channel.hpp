@@ -29,29 +29,37 @@ class Channel {
 
   // May suspend while full. kSuccess, kClosed (closed before or while
   // waiting; the value is dropped), kTimeout or kCancelled.
-  [[nodiscard]] ChannelStatus push(T value, Deadline deadline = Deadline::never()) {
+  [[nodiscard]] ChannelStatus push(T value) { return push_until(std::move(value), Deadline::never()); }
+  [[nodiscard]] ChannelStatus push_for(T value, Clock::duration d) {
+    return push_until(std::move(value), Deadline::after(d));
+  }
+  [[nodiscard]] ChannelStatus push_until(T value, Deadline deadline) {
     for (;;) {
       if (closed_) return ChannelStatus::kClosed;
       if (items_.size() < capacity_) {
         items_.push_back(std::move(value));
-        not_empty_.NotifyOne();
+        not_empty_.notify_one();
         return ChannelStatus::kSuccess;
       }
-      const WaitStatus st = not_full_.Wait(deadline);
+      const WaitStatus st = not_full_.wait_until(deadline);
       if (st != WaitStatus::kOk) return FromWait(st);
     }
   }
 
   // May suspend while empty. kSuccess, kClosed (closed and drained),
   // kTimeout or kCancelled.
-  [[nodiscard]] ChannelStatus pop(T& out, Deadline deadline = Deadline::never()) {
+  [[nodiscard]] ChannelStatus pop(T& out) { return pop_until(out, Deadline::never()); }
+  [[nodiscard]] ChannelStatus pop_for(T& out, Clock::duration d) {
+    return pop_until(out, Deadline::after(d));
+  }
+  [[nodiscard]] ChannelStatus pop_until(T& out, Deadline deadline) {
     for (;;) {
       if (!items_.empty()) {
         TakeFront(out);
         return ChannelStatus::kSuccess;
       }
       if (closed_) return ChannelStatus::kClosed;
-      const WaitStatus st = not_empty_.Wait(deadline);
+      const WaitStatus st = not_empty_.wait_until(deadline);
       if (st != WaitStatus::kOk) return FromWait(st);
     }
   }
@@ -60,7 +68,7 @@ class Channel {
     if (closed_) return ChannelStatus::kClosed;
     if (items_.size() >= capacity_) return ChannelStatus::kFull;
     items_.push_back(std::move(value));
-    not_empty_.NotifyOne();
+    not_empty_.notify_one();
     return ChannelStatus::kSuccess;
   }
 
@@ -75,8 +83,8 @@ class Channel {
   // Wakes every waiter: pushers get kClosed, poppers drain then get kClosed.
   void close() noexcept {
     closed_ = true;
-    not_empty_.NotifyAll();
-    not_full_.NotifyAll();
+    not_empty_.notify_all();
+    not_full_.notify_all();
   }
   bool is_closed() const noexcept { return closed_; }
   size_t size() const noexcept { return items_.size(); }
@@ -89,14 +97,14 @@ class Channel {
   void TakeFront(T& out) {
     out = std::move(items_.front());
     items_.pop_front();
-    not_full_.NotifyOne();
+    not_full_.notify_one();
   }
 
   const size_t capacity_;
   bool closed_ = false;
   std::deque<T> items_;
-  impl::WaitList not_empty_;
-  impl::WaitList not_full_;
+  WaitList not_empty_;
+  WaitList not_full_;
 };
 
 }  // namespace spindle

@@ -52,6 +52,7 @@ class Fiber {
   // kTimeout, or kCancelled (the caller was cancelled); on the latter two the
   // handle stays joinable.
   WaitStatus join_until(Deadline deadline);
+  WaitStatus join_for(Clock::duration d) { return join_until(Deadline::after(d)); }
 
   // Lets the fiber run on without a handle. No-op if not joinable.
   void detach() noexcept;

@@ -17,11 +17,10 @@
 
 namespace spindle {
 
-namespace impl {
-// Runs run(arg) on the pool and parks the calling fiber until it returned.
-// run must not throw.
-void OffloadAndWait(void (*run)(void*) noexcept, void* arg);
-}  // namespace impl
+// The untyped primitive under offload(): runs run(arg) on the pool and
+// parks the calling fiber until it returned (same contract as offload()).
+// run must not throw. For code that cannot be a template (a C callback).
+void offload_call(void (*run)(void*) noexcept, void* arg);
 
 template <class F>
 auto offload(F&& fn) -> std::invoke_result_t<F> {
@@ -49,7 +48,7 @@ auto offload(F&& fn) -> std::invoke_result_t<F> {
     }
   };
   Call call{&fn, nullptr};
-  impl::OffloadAndWait(&Call::Run, &call);
+  offload_call(&Call::Run, &call);
   if (call.error) std::rethrow_exception(call.error);
   if constexpr (std::is_void_v<R>) {
     return;

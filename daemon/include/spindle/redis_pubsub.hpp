@@ -39,7 +39,11 @@ class Subscription {
 
   // May suspend. kSuccess, kTimeout, kCancelled, or kClosed once the client
   // was closed (or this subscription reset) and the buffer is drained.
-  ChannelStatus pop(Message& out, Deadline deadline = Deadline::never());
+  ChannelStatus pop(Message& out) { return pop_until(out, Deadline::never()); }
+  ChannelStatus pop_for(Message& out, Clock::duration d) {
+    return pop_until(out, Deadline::after(d));
+  }
+  ChannelStatus pop_until(Message& out, Deadline deadline);
   // The underlying channel (for select-like use with try_pop).
   Channel<Message>& channel();
   // Messages dropped because this subscription's buffer was full.

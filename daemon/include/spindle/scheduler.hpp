@@ -68,8 +68,6 @@ class Scheduler {
   uint64_t switches() const noexcept;
   const SchedulerOptions& options() const noexcept;
 
-  impl::SchedulerImpl& impl() noexcept { return *impl_; }
-
  private:
   std::unique_ptr<impl::SchedulerImpl> impl_;
 };

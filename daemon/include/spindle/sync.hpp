@@ -1,12 +1,14 @@
-// Fiber-aware synchronisation: Mutex, ConditionVariable, Event, WaitGroup.
-// All park on impl::WaitList.
+// Fiber-aware synchronisation: Mutex, ConditionVariable, Event,
+// AutoResetEvent, WaitGroup. All park on WaitList (<spindle/wait_list.hpp>).
 //
 // Fiber contract: an object belongs to one scheduler (its fibers never run in
 // parallel, so these are not thread-safe and need no atomics). Calls marked
 // "may suspend" must run in a fiber. Every blocking call has an `_until
 // (Deadline)` form (the `_for` form forwards to it) that ends early with
 // kCancelled when the fiber is cancelled; the plain forms document their own
-// cancellation behaviour.
+// cancellation behaviour. The names are the same everywhere (Channel and
+// Fiber::join too): `x()` waits without a deadline, `x_until(Deadline)`,
+// `x_for(duration)`.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +39,7 @@ class Mutex {
 
  private:
   bool locked_ = false;
-  impl::WaitList waiters_;
+  WaitList waiters_;
 };
 
 class ConditionVariable {
@@ -77,11 +79,11 @@ class ConditionVariable {
     return wait_until(lock, Deadline::never(), std::move(pred));
   }
 
-  void notify_one() noexcept { waiters_.NotifyOne(); }
-  void notify_all() noexcept { waiters_.NotifyAll(); }
+  void notify_one() noexcept { waiters_.notify_one(); }
+  void notify_all() noexcept { waiters_.notify_all(); }
 
  private:
-  impl::WaitList waiters_;
+  WaitList waiters_;
 };
 
 // A manual-reset event: set() wakes every waiter and stays set until reset().
@@ -96,12 +98,39 @@ class Event {
   bool is_set() const noexcept { return set_; }
   // May suspend. kOk once set (immediately if already set), kTimeout, or
   // kCancelled.
-  WaitStatus wait(Deadline deadline = Deadline::never());
-  WaitStatus wait_for(Clock::duration d) { return wait(Deadline::after(d)); }
+  WaitStatus wait() { return wait_until(Deadline::never()); }
+  WaitStatus wait_until(Deadline deadline);
+  WaitStatus wait_for(Clock::duration d) { return wait_until(Deadline::after(d)); }
 
  private:
   bool set_ = false;
-  impl::WaitList waiters_;
+  WaitList waiters_;
+};
+
+// An auto-reset event for one consumer: set() wakes the fiber waiting on it,
+// or, if none waits, is remembered until the next wait, which then returns at
+// once. Each wait that returns kOk consumes the set (several set() calls
+// before a wait count as one). What a "something changed, look again" loop
+// needs (a writer fiber waiting for work, a reader waiting for room) without
+// the race of Event::reset() followed by wait().
+class AutoResetEvent {
+ public:
+  AutoResetEvent() = default;
+  AutoResetEvent(const AutoResetEvent&) = delete;
+  AutoResetEvent& operator=(const AutoResetEvent&) = delete;
+
+  // Never suspends.
+  void set() noexcept;
+  bool is_set() const noexcept { return set_; }
+  // May suspend. kOk (and the set is consumed), kTimeout or kCancelled.
+  // One fiber waits at a time (a second waiter is a std::logic_error).
+  WaitStatus wait() { return wait_until(Deadline::never()); }
+  WaitStatus wait_until(Deadline deadline);
+  WaitStatus wait_for(Clock::duration d) { return wait_until(Deadline::after(d)); }
+
+ private:
+  bool set_ = false;
+  WaitList waiter_;
 };
 
 // Counts outstanding work; wait() returns when the count is back to zero.
@@ -117,12 +146,13 @@ class WaitGroup {
   void done();
   size_t count() const noexcept { return count_; }
   // May suspend. kOk once the count is zero, kTimeout, or kCancelled.
-  WaitStatus wait(Deadline deadline = Deadline::never());
-  WaitStatus wait_for(Clock::duration d) { return wait(Deadline::after(d)); }
+  WaitStatus wait() { return wait_until(Deadline::never()); }
+  WaitStatus wait_until(Deadline deadline);
+  WaitStatus wait_for(Clock::duration d) { return wait_until(Deadline::after(d)); }
 
  private:
   size_t count_ = 0;
-  impl::WaitList waiters_;
+  WaitList waiters_;
 };
 
 }  // namespace spindle

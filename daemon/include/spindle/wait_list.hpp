@@ -1,32 +1,29 @@
 // WaitList: the one wait mechanism under every engine primitive (Mutex,
-// ConditionVariable, Event, WaitGroup, Channel, join). A FIFO of parked
-// fibers; a waker says why each one woke (event, deadline, cancellation).
+// ConditionVariable, Event, AutoResetEvent, WaitGroup, Channel, join), and
+// public so that libraries on the engine (the Redis client, apps) build their
+// own primitives the same way. A FIFO of parked fibers; a waker says why each
+// one woke (event, deadline, cancellation).
 //
-// Fiber contract: a WaitList belongs to one scheduler; Wait() may suspend and
-// must run in a fiber (std::logic_error otherwise); Notify*() never suspend
-// and may run in any fiber of that scheduler. There is no lost-wakeup window:
-// fibers of one scheduler never run in parallel, so "check state, then Wait()"
-// is atomic as long as nothing suspends in between. A fiber woken by Notify*
-// reports kOk even if it is cancelled or its deadline passes before it runs
-// (the first waker wins).
+// Fiber contract: a WaitList belongs to one scheduler; wait_until() may
+// suspend and must run in a fiber (std::logic_error otherwise); notify_*()
+// never suspend and may run in any fiber of that scheduler. There is no
+// lost-wakeup window: fibers of one scheduler never run in parallel, so
+// "check state, then wait_until()" is atomic as long as nothing suspends in
+// between. A fiber woken by notify_* reports kOk even if it is cancelled or
+// its deadline passes before it runs (the first waker wins).
 #pragma once
 
 #include <cstddef>
 
 #include <spindle/deadline.hpp>
 
-namespace spindle::impl {
+namespace spindle {
 
+namespace impl {
 class FiberContext;
-class WaitList;
-
-// Lives on the waiting fiber's stack for the duration of one Wait().
-struct WaitNode {
-  WaitNode* prev = nullptr;
-  WaitNode* next = nullptr;
-  WaitList* list = nullptr;
-  FiberContext* fiber = nullptr;
-};
+class SchedulerImpl;
+struct WaitNode;
+}  // namespace impl
 
 class WaitList {
  public:
@@ -35,25 +32,27 @@ class WaitList {
   WaitList& operator=(const WaitList&) = delete;
   ~WaitList();  // wakes any (misused) remaining waiters with kCancelled
 
-  // Parks the running fiber until Notify*, the deadline, or (if cancellable)
-  // cancellation. A fiber already cancelled returns kCancelled at once; a
-  // deadline already passed returns kTimeout at once.
-  WaitStatus Wait(Deadline deadline, bool cancellable = true);
+  // May suspend. Parks the running fiber until notify_*, the deadline, or (if
+  // cancellable) cancellation. A fiber already cancelled returns kCancelled
+  // at once; a deadline already passed returns kTimeout at once.
+  [[nodiscard]] WaitStatus wait_until(Deadline deadline, bool cancellable = true);
+  [[nodiscard]] WaitStatus wait_for(Clock::duration d, bool cancellable = true) {
+    return wait_until(Deadline::after(d), cancellable);
+  }
 
   // Wakes the longest-waiting fiber with kOk; false if none was waiting.
-  bool NotifyOne() noexcept;
+  bool notify_one() noexcept;
   // Wakes every waiting fiber with kOk; returns how many.
-  size_t NotifyAll() noexcept;
-  bool Empty() const noexcept { return head_ == nullptr; }
-
-  // Scheduler internals: link/unlink a node (unlink is idempotent).
-  void Append(WaitNode* node) noexcept;
-  void Unlink(WaitNode* node) noexcept;
+  size_t notify_all() noexcept;
+  bool empty() const noexcept { return head_ == nullptr; }
 
  private:
-  WaitNode* PopFront() noexcept;
-  WaitNode* head_ = nullptr;
-  WaitNode* tail_ = nullptr;
+  friend class impl::SchedulerImpl;  // unlinks a waiter woken by its deadline or a cancel
+  void Append(impl::WaitNode* node) noexcept;
+  void Unlink(impl::WaitNode* node) noexcept;
+  impl::WaitNode* PopFront() noexcept;
+  impl::WaitNode* head_ = nullptr;
+  impl::WaitNode* tail_ = nullptr;
 };
 
-}  // namespace spindle::impl
+}  // namespace spindle

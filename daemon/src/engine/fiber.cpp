@@ -36,7 +36,7 @@ void Fiber::join() {
     }
     // Not cancellable; loops only for a fiber being unwound by ~Scheduler.
     while (ctx_->state != FiberContext::State::kDone) {
-      if (ctx_->joiners.Wait(Deadline::never(), false) != WaitStatus::kOk) break;
+      if (ctx_->joiners.wait_until(Deadline::never(), false) != WaitStatus::kOk) break;
     }
   }
   detach();
@@ -45,7 +45,7 @@ void Fiber::join() {
 WaitStatus Fiber::join_until(Deadline deadline) {
   if (ctx_ == nullptr) throw std::logic_error("spindle: join_until() on a non-joinable Fiber");
   while (ctx_->state != FiberContext::State::kDone) {
-    const WaitStatus st = ctx_->joiners.Wait(deadline);
+    const WaitStatus st = ctx_->joiners.wait_until(deadline);
     if (st != WaitStatus::kOk) return st;
   }
   detach();

@@ -21,6 +21,15 @@ namespace spindle::impl {
 
 class SchedulerImpl;
 
+// Lives on the waiting fiber's stack for the duration of one
+// WaitList::wait_until().
+struct WaitNode {
+  WaitNode* prev = nullptr;
+  WaitNode* next = nullptr;
+  WaitList* list = nullptr;
+  FiberContext* fiber = nullptr;
+};
+
 class FiberContext {
  public:
   enum class State : uint8_t { kReady, kRunning, kParked, kDone };

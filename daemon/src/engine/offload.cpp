@@ -1,13 +1,13 @@
-// impl::OffloadAndWait, the non-template half of offload(): see
+// offload_call, the non-template half of offload(): see
 // <spindle/offload.hpp>. Called on the scheduler thread.
 #include <spindle/offload.hpp>
 
 #include "engine/scheduler_impl.hpp"
 
-namespace spindle::impl {
+namespace spindle {
 
-void OffloadAndWait(void (*run)(void*) noexcept, void* arg) {
-  SchedulerImpl* sched = SchedulerImpl::Current();
+void offload_call(void (*run)(void*) noexcept, void* arg) {
+  impl::SchedulerImpl* sched = impl::SchedulerImpl::Current();
   if (sched == nullptr || !sched->InFiber() || sched->Running()->unwinding) {
     run(arg);
     return;
@@ -15,4 +15,4 @@ void OffloadAndWait(void (*run)(void*) noexcept, void* arg) {
   sched->Offload(run, arg);
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle

@@ -189,7 +189,7 @@ void SchedulerImpl::RunBody(FiberContext* fc) {
 
 boost::context::fiber SchedulerImpl::Finish(FiberContext* fc) {
   fc->state = FiberContext::State::kDone;
-  fc->joiners.NotifyAll();
+  fc->joiners.notify_all();
   UnlinkAll(fc);
   alive_.store(alive_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   FiberContext* next = NextToRun();
@@ -363,7 +363,7 @@ void SchedulerImpl::DestroyFiber(FiberContext* fc) {
 #endif
   running_ = &dispatcher_;
   fc->state = FiberContext::State::kDone;
-  fc->joiners.NotifyAll();
+  fc->joiners.notify_all();
   UnlinkAll(fc);
   alive_.store(alive_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   run_head_ = run_tail_ = nullptr;

@@ -1,5 +1,6 @@
-// Mutex, ConditionVariable, Event and WaitGroup: see <spindle/sync.hpp>.
-// Scheduler thread only; all waits go through impl::WaitList.
+// Mutex, ConditionVariable, Event, AutoResetEvent and WaitGroup: see
+// <spindle/sync.hpp>.
+// Scheduler thread only; all waits go through WaitList.
 #include <spindle/sync.hpp>
 
 #include <stdexcept>
@@ -13,7 +14,7 @@ void Mutex::lock() {
   }
   // kOk means unlock() handed the mutex to us. (Anything else only happens
   // to a fiber being unwound by ~Scheduler.)
-  (void)waiters_.Wait(Deadline::never(), /*cancellable=*/false);
+  (void)waiters_.wait_until(Deadline::never(), /*cancellable=*/false);
 }
 
 bool Mutex::try_lock() noexcept {
@@ -27,12 +28,12 @@ WaitStatus Mutex::lock_until(Deadline deadline) {
     locked_ = true;
     return WaitStatus::kOk;
   }
-  return waiters_.Wait(deadline);
+  return waiters_.wait_until(deadline);
 }
 
 void Mutex::unlock() noexcept {
   // Direct hand-off: the woken waiter owns the mutex, locked_ stays true.
-  if (!waiters_.NotifyOne()) locked_ = false;
+  if (!waiters_.notify_one()) locked_ = false;
 }
 
 void ConditionVariable::wait(std::unique_lock<Mutex>& lock) {
@@ -45,7 +46,7 @@ WaitStatus ConditionVariable::wait_until(std::unique_lock<Mutex>& lock, Deadline
   lock.unlock();
   WaitStatus st;
   try {
-    st = waiters_.Wait(deadline);
+    st = waiters_.wait_until(deadline);
   } catch (...) {
     lock.lock();
     throw;
@@ -56,23 +57,39 @@ WaitStatus ConditionVariable::wait_until(std::unique_lock<Mutex>& lock, Deadline
 
 void Event::set() noexcept {
   set_ = true;
-  waiters_.NotifyAll();
+  waiters_.notify_all();
 }
 
-WaitStatus Event::wait(Deadline deadline) {
+WaitStatus Event::wait_until(Deadline deadline) {
   if (set_) return WaitStatus::kOk;
   // Woken by set(): kOk even if reset() ran before this fiber did.
-  return waiters_.Wait(deadline);
+  return waiters_.wait_until(deadline);
+}
+
+void AutoResetEvent::set() noexcept {
+  set_ = true;
+  waiter_.notify_one();
+}
+
+WaitStatus AutoResetEvent::wait_until(Deadline deadline) {
+  if (!waiter_.empty()) throw std::logic_error("spindle: AutoResetEvent has one waiter at a time");
+  if (!set_) {
+    const WaitStatus st = waiter_.wait_until(deadline);
+    // A set() that raced a timeout or cancel still counts for this wait.
+    if (st != WaitStatus::kOk && !set_) return st;
+  }
+  set_ = false;
+  return WaitStatus::kOk;
 }
 
 void WaitGroup::done() {
   if (count_ == 0) throw std::logic_error("spindle: WaitGroup::done() without add()");
-  if (--count_ == 0) waiters_.NotifyAll();
+  if (--count_ == 0) waiters_.notify_all();
 }
 
-WaitStatus WaitGroup::wait(Deadline deadline) {
+WaitStatus WaitGroup::wait_until(Deadline deadline) {
   while (count_ != 0) {
-    const WaitStatus st = waiters_.Wait(deadline);
+    const WaitStatus st = waiters_.wait_until(deadline);
     if (st != WaitStatus::kOk) return count_ == 0 ? WaitStatus::kOk : st;
   }
   return WaitStatus::kOk;

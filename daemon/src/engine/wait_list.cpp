@@ -5,7 +5,11 @@
 
 #include "engine/scheduler_impl.hpp"
 
-namespace spindle::impl {
+namespace spindle {
+
+using impl::FiberContext;
+using impl::SchedulerImpl;
+using impl::WaitNode;
 
 WaitList::~WaitList() {
   while (WaitNode* node = PopFront()) node->fiber->sched->Wake(node->fiber, WaitStatus::kCancelled);
@@ -36,7 +40,7 @@ WaitNode* WaitList::PopFront() noexcept {
   return node;
 }
 
-WaitStatus WaitList::Wait(Deadline deadline, bool cancellable) {
+WaitStatus WaitList::wait_until(Deadline deadline, bool cancellable) {
   SchedulerImpl* sched = SchedulerImpl::Current();
   if (sched == nullptr || !sched->InFiber()) {
     throw std::logic_error("spindle: a blocking wait outside a fiber");
@@ -52,14 +56,14 @@ WaitStatus WaitList::Wait(Deadline deadline, bool cancellable) {
   return sched->Park(deadline, cancellable);
 }
 
-bool WaitList::NotifyOne() noexcept {
+bool WaitList::notify_one() noexcept {
   while (WaitNode* node = PopFront()) {
     if (node->fiber->sched->Wake(node->fiber, WaitStatus::kOk)) return true;
   }
   return false;
 }
 
-size_t WaitList::NotifyAll() noexcept {
+size_t WaitList::notify_all() noexcept {
   size_t n = 0;
   while (WaitNode* node = PopFront()) {
     if (node->fiber->sched->Wake(node->fiber, WaitStatus::kOk)) ++n;
@@ -67,4 +71,4 @@ size_t WaitList::NotifyAll() noexcept {
   return n;
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle

@@ -32,7 +32,7 @@ void FormatAndSend(Connection& c, std::initializer_list<std::string_view> args,
 
 }  // namespace
 
-Connection::Connection(Shared& shared, spindle::impl::WaitList* room, std::string role)
+Connection::Connection(Shared& shared, spindle::WaitList* room, std::string role)
     : shared_(shared), room_(room), role_(std::move(role)) {}
 
 Connection::~Connection() {
@@ -58,7 +58,7 @@ Connection* Connection::FromContext(const redisAsyncContext* ac) noexcept {
 
 void Connection::ReplyDone() noexcept {
   if (in_flight_ > 0) --in_flight_;
-  if (room_ != nullptr && !room_->Empty()) room_->NotifyOne();
+  if (room_ != nullptr && !room_->empty()) room_->notify_one();
 }
 
 // --- hooks (called by hiredis; idempotent, never throw, never suspend) ---
@@ -237,7 +237,6 @@ void Connection::Run() {
 void Connection::WriterLoop() {
   while (!dead_ && !discarding_) {
     if (!want_write_) {
-      flush_.reset();
       if (flush_.wait() != WaitStatus::kOk) break;
       continue;
     }

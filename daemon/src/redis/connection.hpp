@@ -6,7 +6,7 @@
 //    fiber): it parks in wait_fd(fd, kReadable) and calls
 //    redisAsyncHandleRead, which runs the reply callbacks (they only copy the
 //    reply and wake fibers);
-//  - the writer (spawned by Open) parks on an Event until a command is
+//  - the writer (spawned by Open) parks on an AutoResetEvent until a command is
 //    queued (hiredis's addWrite hook sets it), so every command queued by the
 //    fibers that ran in the meantime goes out in one write; when the socket
 //    is full it parks in wait_fd(fd, kWritable).
@@ -39,7 +39,7 @@ namespace spindle::redis::impl {
 class Connection {
  public:
   // room: notified (one waiter) whenever a reply frees a pipelining slot.
-  Connection(Shared& shared, spindle::impl::WaitList* room, std::string role);
+  Connection(Shared& shared, spindle::WaitList* room, std::string role);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -85,7 +85,7 @@ class Connection {
   void FailOpen(const std::string& why);
 
   Shared& shared_;
-  spindle::impl::WaitList* room_;
+  spindle::WaitList* room_;
   const std::string role_;
   redisAsyncContext* ac_ = nullptr;
   int fd_ = -1;
@@ -99,7 +99,7 @@ class Connection {
   size_t in_flight_ = 0;
   std::string error_;
   std::string handshake_error_;
-  Event flush_;
+  AutoResetEvent flush_;
   Fiber writer_;
 };
 

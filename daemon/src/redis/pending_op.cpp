@@ -44,7 +44,7 @@ void PendingOp::OnReply(redisAsyncContext* ac, void* reply, void* privdata) noex
 
 std::vector<Reply> PendingOp::Await(Shared& shared, Deadline deadline,
                                     Clock::time_point started, std::string_view what) {
-  const WaitStatus st = done_.wait(deadline);
+  const WaitStatus st = done_.wait_until(deadline);
   if (complete_) {  // wins over a timeout or cancellation that raced it
     const bool lost = lost_;
     std::string failure = std::move(failure_);

@@ -44,7 +44,7 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
       lost_logged = false;
       outage_logged_ = false;
       slot.state = State::kReady;
-      room_.NotifyAll();
+      room_.notify_all();
       conn.Run();  // until the connection dies
       if (!shared_.closing && !conn.discarded()) {
         ++shared_.stats.connections_lost;
@@ -69,12 +69,12 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
     // back at once; any other loss or failure backs off.
     if (was_ready && conn.discarded()) continue;
     slot.state = State::kBackoff;
-    room_.NotifyAll();  // waiters re-check: maybe every slot is down now
-    (void)wake_.Wait(Deadline::after(BackoffDelay(shared_.config, attempt, rng_)));
+    room_.notify_all();  // waiters re-check: maybe every slot is down now
+    (void)wake_.wait_until(Deadline::after(BackoffDelay(shared_.config, attempt, rng_)));
   }
   slot.state = State::kClosed;
   --shared_.background_fibers;
-  room_.NotifyAll();
+  room_.notify_all();
 }
 
 void Pool::FailFast() {
@@ -116,7 +116,7 @@ Connection* Pool::Acquire(Deadline deadline) {
       wait_deadline = Deadline::earliest(deadline,
                                          Deadline::after(shared_.config.pool_wait_timeout));
     }
-    const WaitStatus st = room_.Wait(wait_deadline);
+    const WaitStatus st = room_.wait_until(wait_deadline);
     if (st == WaitStatus::kCancelled) {
       ++shared_.stats.errors;
       throw Cancelled();
@@ -141,8 +141,8 @@ void Pool::Close() {
   for (auto& s : slots_) {
     if (s->conn != nullptr) s->conn->Discard("client closed");
   }
-  wake_.NotifyAll();
-  room_.NotifyAll();
+  wake_.notify_all();
+  room_.notify_all();
   for (auto& s : slots_) {
     if (s->fiber.joinable()) s->fiber.join();
   }

@@ -58,8 +58,8 @@ class Pool {
 
   Shared& shared_;
   std::vector<std::unique_ptr<Slot>> slots_;
-  spindle::impl::WaitList room_;   // callers waiting for a usable connection
-  spindle::impl::WaitList wake_;   // slot fibers backing off (woken by Close)
+  spindle::WaitList room_;   // callers waiting for a usable connection
+  spindle::WaitList wake_;   // slot fibers backing off (woken by Close)
   std::string last_error_ = "not connected yet";
   bool last_auth_failed_ = false;
   bool outage_logged_ = false;  // a connect failure was logged since the last success

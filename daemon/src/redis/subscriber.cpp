@@ -77,7 +77,7 @@ std::shared_ptr<SubscriptionState> Subscriber::Subscribe(std::vector<std::string
       throw Unavailable(shared_.address,
                         "redis '" + shared_.address + "' is unavailable: " + last_error_);
     }
-    const WaitStatus w = changed_.Wait(deadline);
+    const WaitStatus w = changed_.wait_until(deadline);
     if (w == WaitStatus::kOk) continue;
     Unsubscribe(st.get());
     ++shared_.stats.errors;
@@ -165,7 +165,7 @@ void Subscriber::HandleReply(const redisReply* r) {
     auto it = m.find(Str(r->element[1]));
     if (it != m.end()) {
       it->second.confirmed = true;
-      changed_.NotifyAll();
+      changed_.notify_all();
     }
   } else if (kind == "unsubscribe" || kind == "punsubscribe") {
     Map& m = map(kind[0] == 'p');
@@ -216,7 +216,7 @@ void Subscriber::SlotLoop() {
       state_ = State::kReady;
       SendCommand("SUBSCRIBE", {anchor_}, true);
       ResubscribeAll();
-      changed_.NotifyAll();
+      changed_.notify_all();
       conn.Run();
       if (!shared_.closing && !conn.discarded()) {
         ++shared_.stats.connections_lost;
@@ -246,12 +246,12 @@ void Subscriber::SlotLoop() {
     if (shared_.closing) break;
     if (was_ready && conn.discarded()) continue;
     state_ = State::kBackoff;
-    changed_.NotifyAll();
-    (void)wake_.Wait(Deadline::after(BackoffDelay(shared_.config, attempt, rng_)));
+    changed_.notify_all();
+    (void)wake_.wait_until(Deadline::after(BackoffDelay(shared_.config, attempt, rng_)));
   }
   state_ = State::kClosed;
   --shared_.background_fibers;
-  changed_.NotifyAll();
+  changed_.notify_all();
 }
 
 void Subscriber::Close() {
@@ -264,8 +264,8 @@ void Subscriber::Close() {
   channels_.clear();
   patterns_.clear();
   if (conn_ != nullptr) conn_->Discard("client closed");
-  wake_.NotifyAll();
-  changed_.NotifyAll();
+  wake_.notify_all();
+  changed_.notify_all();
   if (fiber_.joinable()) fiber_.join();
 }
 

@@ -91,8 +91,8 @@ class Subscriber {
   size_t live_ = 0;
   std::vector<SubscriptionState*> states_;  // every live state (for Close)
   std::string last_error_ = "not connected yet";
-  spindle::impl::WaitList changed_;  // confirmations and state changes
-  spindle::impl::WaitList wake_;     // the slot fiber backing off
+  spindle::WaitList changed_;  // confirmations and state changes
+  spindle::WaitList wake_;     // the slot fiber backing off
   Fiber fiber_;
   std::mt19937 rng_;
 };

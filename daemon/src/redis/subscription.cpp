@@ -28,9 +28,9 @@ void Subscription::reset() noexcept {
   state_.reset();
 }
 
-ChannelStatus Subscription::pop(Message& out, Deadline deadline) {
+ChannelStatus Subscription::pop_until(Message& out, Deadline deadline) {
   if (!state_) return ChannelStatus::kClosed;
-  return state_->channel.pop(out, deadline);
+  return state_->channel.pop_until(out, deadline);
 }
 
 Channel<Message>& Subscription::channel() {

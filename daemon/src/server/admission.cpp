@@ -17,7 +17,7 @@ WaitStatus Admission::Acquire(Deadline deadline) {
   else head_ = &w;
   tail_ = &w;
   MutableStats().queued = ++queued_;
-  WaitStatus st = w.event.wait(deadline);
+  WaitStatus st = w.event.wait_until(deadline);
   // A slot handed over by Release() wins even if the deadline passed or the
   // fiber was cancelled right after: the caller then owns it.
   if (w.granted) return WaitStatus::kOk;

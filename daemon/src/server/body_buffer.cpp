@@ -14,8 +14,7 @@ void BodyBuffer::Reset(uint64_t limit) {
   received_ = 0;
   limit_ = limit;
   ended_ = failed_ = too_large_ = consumer_gone_ = false;
-  readable_.reset();
-  room_.reset();
+  // A set left over from the last request only costs its waiter one look.
 }
 
 WaitStatus BodyBuffer::Push(const uint8_t* data, size_t n) {
@@ -28,7 +27,6 @@ WaitStatus BodyBuffer::Push(const uint8_t* data, size_t n) {
     return WaitStatus::kOk;
   }
   while (Pending() >= kHighWater && !consumer_gone_ && !failed_) {
-    room_.reset();
     WaitStatus st = room_.wait();
     if (st != WaitStatus::kOk) return st;
   }
@@ -76,8 +74,7 @@ size_t BodyBuffer::ReadSome(void* buf, size_t len, Deadline deadline) {
     }
     if (ended_) return 0;
     if (failed_) throw ClientGone("request aborted");
-    readable_.reset();
-    WaitStatus st = readable_.wait(deadline);
+    WaitStatus st = readable_.wait_until(deadline);
     if (st == WaitStatus::kCancelled) throw ClientGone("request cancelled");
     if (st == WaitStatus::kTimeout && Pending() == 0 && !ended_) {
       throw HttpError(408, "timed out reading the request body");

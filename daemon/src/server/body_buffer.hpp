@@ -54,8 +54,8 @@ class BodyBuffer {
   bool failed_ = false;
   bool too_large_ = false;
   bool consumer_gone_ = false;
-  Event readable_;
-  Event room_;
+  AutoResetEvent readable_;  // the handler waits for data (one consumer)
+  AutoResetEvent room_;      // the connection's reader waits for room
 };
 
 }  // namespace spindle::server

@@ -100,7 +100,6 @@ void AcceptLoop(WorkerContext& ctx, int listen_fd) {
       continue;
     }
     if (ctx.open_connections >= ctx.config.max_connections) {
-      ctx.room.reset();
       if (ctx.room.wait() == WaitStatus::kCancelled) return;
       continue;
     }
@@ -179,15 +178,16 @@ void Drain(WorkerContext& ctx) {
   while (ctx.open_connections > 0 && !deadline.passed()) {
     for (Connection* c = ctx.connections; c; c = c->next) c->CloseIfIdleFor(kDrainQuiet);
     if (ctx.open_connections == 0) break;
-    ctx.all_closed.reset();
-    (void)ctx.all_closed.wait(Deadline::earliest(deadline, Deadline::after(kDrainPoll)));
+    (void)ctx.all_closed.wait_until(Deadline::earliest(deadline, Deadline::after(kDrainPoll)));
   }
   if (ctx.open_connections > 0) {
     spdlog::warn("worker drain_timeout passed with '{}' connections open, cancelling them",
                  ctx.open_connections);
+    const Deadline give_up = Deadline::after(std::chrono::seconds(2));
     for (Connection* c = ctx.connections; c; c = c->next) c->reader.cancel();
-    ctx.all_closed.reset();
-    (void)ctx.all_closed.wait(Deadline::after(std::chrono::seconds(2)));
+    while (ctx.open_connections > 0 &&
+           ctx.all_closed.wait_until(give_up) == WaitStatus::kOk) {
+    }
   }
 }
 

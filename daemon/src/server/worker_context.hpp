@@ -37,8 +37,8 @@ struct WorkerContext {
   // Open connections, an intrusive list (Connection's ctor/dtor maintain it).
   Connection* connections = nullptr;
   size_t open_connections = 0;
-  Event room;        // set when open_connections drops below the limit
-  Event all_closed;  // set when the last connection closes
+  AutoResetEvent room;        // set when open_connections drops below the limit
+  AutoResetEvent all_closed;  // set when the last connection closes
 
   // REQUEST_HEAD decoding needs caller-provided field arrays; decoding never
   // suspends, so one pair per worker serves every connection. Sized to the
