@@ -33,6 +33,7 @@ std::string LoadApps(const std::vector<config::AppConfig>& apps, std::vector<Loa
 std::string InitApps(std::vector<LoadedApp>& apps, Router& router) {
   for (auto& app : apps) {
     AppContext ctx(router, app.config.name, app.config.mount, app.config.config);
+    if (!app.config.mount.empty()) router.add_mount(app.config.mount);
     size_t before = router.size();
     if (app.init(&ctx) != 0) {
       return "app '" + app.config.name + "': init failed: " + ctx.error;
