@@ -1,7 +1,7 @@
 // chat.cpp: the chat example app: long polling on Redis Pub/Sub. Routes
 // (below the mount):
 //   GET  /                           a small HTML page whose script long-polls
-//   GET  "" (the mount)              301 to the mount + "/"
+//   (the bare mount redirects to the mount + "/": the server's router does it)
 //   POST /rooms/{room}/messages      JSON {"user", "text"} -> stored, published;
 //                                    201 with the message {id, user, text, time}
 //   GET  /rooms/{room}/messages?since=N
@@ -17,7 +17,9 @@
 // worker's Redis client and template cache. A waiting poll parks its request
 // fiber on a Subscription (shared per worker by channel, refcounted); when
 // the client goes away the server cancels the fiber, pop() returns
-// kCancelled, and the Subscription's destructor unsubscribes (RAII).
+// kCancelled, and the Subscription's destructor unsubscribes (RAII). A Redis
+// failure escapes the handler: the server answers 503 with Retry-After (and
+// a Redis call cancelled with the client ends the handler quietly).
 #include <spindle/app.hpp>
 #include <spindle/mustache_cache.hpp>
 #include <spindle/mustache_response.hpp>
@@ -28,7 +30,6 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "room_store.hpp"
@@ -46,34 +47,6 @@ struct App {
   std::string mount;
   std::chrono::milliseconds poll_timeout{25000};
 };
-
-// A Redis failure, taken out of its catch block: the reply is written
-// after it, because a fiber must not suspend while it holds a caught
-// exception.
-struct RedisFailure {
-  std::string address;
-  std::string what;
-};
-
-// Runs `fn` (Redis calls). Returns the failure, if any; a cancelled call
-// (client gone) ends the handler quietly through ClientGone.
-template <class F>
-std::optional<RedisFailure> TryRedis(F&& fn) {
-  try {
-    fn();
-    return std::nullopt;
-  } catch (const spindle::redis::Error& e) {
-    return RedisFailure{e.address(), e.what()};
-  } catch (const spindle::Cancelled&) {
-    throw spindle::ClientGone("cancelled while waiting for redis");
-  }
-}
-
-void Unavailable(spindle::Response& res, const RedisFailure& f) {
-  spdlog::warn("chat: redis at '{}' failed: '{}'", f.address, f.what);
-  res.set_header("Retry-After", "5");
-  res.send(503, "application/json", R"({"error":"storage unavailable"})" "\n");
-}
 
 std::string Room(spindle::Request& req) {
   std::string room(req.path_param("room").value_or(""));
@@ -100,10 +73,7 @@ void PostMessage(App& app, spindle::Request& req, spindle::Response& res) {
     return res.send(400, "text/plain",
                     "expected JSON {\"user\": 1-32 bytes, \"text\": 1-2000 bytes}\n");
   }
-  nlohmann::json msg;
-  if (auto failed = TryRedis([&] { msg = app.store.Post(room, user, text); })) {
-    return Unavailable(res, *failed);
-  }
+  nlohmann::json msg = app.store.Post(room, user, text);
   res.send(201, "application/json", msg.dump() + "\n");
 }
 
@@ -137,16 +107,13 @@ void Poll(App& app, spindle::Request& req, spindle::Response& res) {
   std::string room = Room(req);
   long long since = req.query_int("since", 0);
   nlohmann::json out;
-  bool gone = false;
-  std::optional<RedisFailure> failed = TryRedis([&] {
+  {
     // Subscribe before reading the backlog: a message stored in between
     // is then both in the backlog and on the channel, never in neither.
     spindle::redis::Subscription sub = app.store.Subscribe(room);
     out = app.store.Since(room, since);
-    if (out.empty()) gone = !Wait(app, sub, room, since, out);
-  });  // ~Subscription: unsubscribed here, also when the client went away
-  if (gone) return;
-  if (failed) return Unavailable(res, *failed);
+    if (out.empty() && !Wait(app, sub, room, since, out)) return;  // client gone
+  }  // ~Subscription: unsubscribed here, also when the client went away
   res.set_header("Cache-Control", "no-store");
   res.send(200, "application/json", out.dump() + "\n");
 }
@@ -175,12 +142,6 @@ void Init(spindle::AppContext& ctx) {
     throw std::invalid_argument(ctx.name() + ".poll_timeout: must be more than 0");
   }
   ctx.get("/", [app](spindle::Request& q, spindle::Response& s) { Page(*app, q, s); });
-  if (!ctx.mount().empty()) {
-    ctx.router().get(ctx.mount(), [app](spindle::Request&, spindle::Response& s) {
-      s.set_header("Location", app->mount + "/");
-      s.send(301, "text/plain", "see " + app->mount + "/\n");
-    });
-  }
   ctx.post("/rooms/{room}/messages",
            [app](spindle::Request& q, spindle::Response& s) { PostMessage(*app, q, s); });
   ctx.get("/rooms/{room}/messages",

@@ -1,7 +1,7 @@
 // guestbook.cpp: the guestbook example app. Routes (below the mount):
 //   GET  /               HTML page (Mustache, layout + entry partial) with the
 //                        latest entries and a page-view counter (INCR)
-//   GET  "" (the mount)  303 to the mount + "/"
+//   (the bare mount redirects to the mount + "/": the server's router does it)
 //   POST /entries        form body (name, message) -> stored, 303 to the page;
 //                        400 on bad input, 415 on another content type
 //   GET  /entries.json   the latest entries as a JSON array
@@ -13,7 +13,9 @@
 //
 // Thread/fiber contract: init runs once per worker in a fiber and builds that
 // worker's Redis client and template cache; handlers run in request fibers of
-// the same worker and suspend on Redis. A Redis failure becomes a 503 page.
+// the same worker and suspend on Redis. A Redis failure becomes a 503 page
+// (rendered inside the catch block) on the page; on the form and the JSON it
+// escapes, and the server answers 503 with Retry-After.
 #include <spindle/app.hpp>
 #include <spindle/mustache_cache.hpp>
 #include <spindle/mustache_response.hpp>
@@ -64,36 +66,12 @@ nlohmann::json ParseEntries(const std::vector<spindle::redis::Reply>& items) {
   return out;
 }
 
-// A Redis failure, taken out of its catch block: the reply is written
-// after it, because a fiber must not suspend while it holds a caught
-// exception.
-struct RedisFailure {
-  std::string address;
-  std::string what;
-};
-
-// Runs `fn` (Redis calls). Returns the failure, if any; a cancelled call
-// (client gone) ends the handler quietly through ClientGone.
-template <class F>
-std::optional<RedisFailure> TryRedis(F&& fn) {
-  try {
-    fn();
-    return std::nullopt;
-  } catch (const spindle::redis::Error& e) {
-    return RedisFailure{e.address(), e.what()};
-  } catch (const spindle::Cancelled&) {
-    throw spindle::ClientGone("cancelled while waiting for redis");
-  }
-}
-
-// The answer to a failing Redis: a 503 page that says so, and a log line.
-void Unavailable(const App& app, spindle::Response& res, const RedisFailure& f, bool html) {
-  spdlog::warn("guestbook: redis at '{}' failed: '{}'", f.address, f.what);
+// The page's answer to a failing Redis: a 503 page that says so, and a log
+// line. (The other routes let the error escape: the server answers 503 with
+// Retry-After.) Called inside the catch block: rendering may suspend there.
+void Unavailable(const App& app, spindle::Response& res, const spindle::redis::Error& e) {
+  spdlog::warn("guestbook: redis at '{}' failed: '{}'", e.address(), e.what());
   res.set_header("Retry-After", "5");
-  if (!html) {
-    res.send(503, "application/json", R"({"error":"storage unavailable"})" "\n");
-    return;
-  }
   res.set_status(503);
   spindle::render_to(res, *app.templates, "unavailable",
                      {{"mount", app.mount}, {"title", "Guestbook unavailable"}});
@@ -102,14 +80,14 @@ void Unavailable(const App& app, spindle::Response& res, const RedisFailure& f, 
 void Page(const App& app, spindle::Request&, spindle::Response& res) {
   nlohmann::json entries;
   long long views = 0;
-  if (auto failed = TryRedis([&] {
-        auto p = app.redis.pipeline();
-        p.add("INCR", app.views_key).add("LRANGE", app.list_key, 0, app.max_entries - 1);
-        std::vector<spindle::redis::Reply> r = p.execute();
-        views = r.at(0).integer();
-        entries = ParseEntries(r.at(1).array());
-      })) {
-    return Unavailable(app, res, *failed, true);
+  try {
+    auto p = app.redis.pipeline();
+    p.add("INCR", app.views_key).add("LRANGE", app.list_key, 0, app.max_entries - 1);
+    std::vector<spindle::redis::Reply> r = p.execute();
+    views = r.at(0).integer();
+    entries = ParseEntries(r.at(1).array());
+  } catch (const spindle::redis::Error& e) {
+    return Unavailable(app, res, e);
   }
   for (auto& e : entries) e["when"] = FormatTime(e.value("time", 0LL));
   nlohmann::json data = {{"title", "Guestbook"}, {"mount", app.mount},
@@ -131,25 +109,16 @@ void Post(const App& app, spindle::Request& req, spindle::Response& res) {
                       std::chrono::system_clock::now().time_since_epoch()).count();
   std::string json = nlohmann::json{{"name", entry->name}, {"message", entry->message},
                                     {"time", now}}.dump();
-  if (auto failed = TryRedis([&] {
-        auto tx = app.redis.transaction();
-        tx.add("LPUSH", app.list_key, json).add("LTRIM", app.list_key, 0, app.max_entries - 1);
-        (void)tx.execute();
-      })) {
-    return Unavailable(app, res, *failed, true);
-  }
+  auto tx = app.redis.transaction();
+  tx.add("LPUSH", app.list_key, json).add("LTRIM", app.list_key, 0, app.max_entries - 1);
+  (void)tx.execute();
   res.set_header("Location", app.mount + "/");
   res.send(303, "text/plain", "stored; see " + app.mount + "/\n");
 }
 
 void Json(const App& app, spindle::Request&, spindle::Response& res) {
-  nlohmann::json entries;
-  if (auto failed = TryRedis([&] {
-        entries = ParseEntries(
-            app.redis.command("LRANGE", app.list_key, 0, app.max_entries - 1).array());
-      })) {
-    return Unavailable(app, res, *failed, false);
-  }
+  nlohmann::json entries =
+      ParseEntries(app.redis.command("LRANGE", app.list_key, 0, app.max_entries - 1).array());
   res.send(200, "application/json", entries.dump() + "\n");
 }
 
@@ -167,12 +136,6 @@ void Init(spindle::AppContext& ctx) {
     throw std::invalid_argument(ctx.name() + ".max_entries: must be 1..10000");
   }
   ctx.get("/", [app](spindle::Request& q, spindle::Response& s) { Page(*app, q, s); });
-  if (!ctx.mount().empty()) {
-    ctx.router().get(ctx.mount(), [app](spindle::Request&, spindle::Response& s) {
-      s.set_header("Location", app->mount + "/");
-      s.send(301, "text/plain", "see " + app->mount + "/\n");
-    });
-  }
   ctx.post("/entries", [app](spindle::Request& q, spindle::Response& s) { Post(*app, q, s); });
   ctx.get("/entries.json", [app](spindle::Request& q, spindle::Response& s) { Json(*app, q, s); });
 }

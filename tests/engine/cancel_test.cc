@@ -1,13 +1,21 @@
 // Cancellation: the current wait and every later wait end with kCancelled,
 // RAII cleanup runs, and the calls documented as not cancellable (join,
-// Mutex::lock, offload, yield) are not interrupted.
+// Mutex::lock, offload, yield) are not interrupted; a Cancelled (ClientGone is
+// one) ending a cancelled fiber is not logged as a failure.
 #include <atomic>
+#include <memory>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <spindle/channel.hpp>
+#include <spindle/errors.hpp>
 #include <spindle/fiber.hpp>
 #include <spindle/offload.hpp>
 #include <spindle/sync.hpp>
@@ -132,6 +140,54 @@ FIBER_TEST(Cancel, YieldKeepsRunning) {
   f.cancel();
   f.join();
   EXPECT_GE(loops, 1);
+}
+
+// Captures what the default spdlog logger writes while it lives.
+class LogCapture {
+ public:
+  LogCapture() : saved_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(saved_); }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::shared_ptr<spdlog::logger> saved_;
+  std::ostringstream out_;
+};
+
+FIBER_TEST(Cancel, CancelledEndingACancelledFiberIsNotLoggedAsAFailure) {
+  LogCapture log;
+  Fiber quitter = spawn([] {
+    if (this_fiber::sleep_for(hours(1)) == WaitStatus::kCancelled) throw Cancelled();
+  }, "quitter");
+  Fiber gone = spawn([] {
+    if (this_fiber::sleep_for(hours(1)) == WaitStatus::kCancelled) {
+      throw ClientGone("connection to nginx broke");
+    }
+  }, "gone");
+  Fiber liar = spawn([] { throw Cancelled(); }, "liar");  // nobody cancelled it
+  this_fiber::yield();
+  quitter.cancel();
+  gone.cancel();
+  quitter.join();
+  gone.join();
+  liar.join();
+  EXPECT_EQ(log.text().find("'quitter'"), std::string::npos) << log.text();
+  EXPECT_EQ(log.text().find("'gone'"), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find("fiber 'liar' ended by an exception: fiber cancelled"),
+            std::string::npos) << log.text();
+}
+
+TEST(Cancel, ClientGoneIsACancelled) {
+  try {
+    throw ClientGone("request aborted");
+  } catch (const Cancelled& e) {
+    EXPECT_STREQ(e.what(), "request aborted");
+  }
+  ClientGone copy(ClientGone("copied"));
+  EXPECT_STREQ(copy.what(), "copied");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Router unit tests: literal and {param} matching, rest parameters, HEAD via
-// GET, 404 vs 405 (with the Allow list), and invalid patterns.
+// GET, 404 vs 405 (with the Allow list), a bare mount's redirect, and
+// invalid patterns and mounts.
 #include <spindle/router.hpp>
 
 #include <gtest/gtest.h>
@@ -102,6 +103,44 @@ TEST(Router, RejectsMalformedPatterns) {
   EXPECT_THROW(r.get("/a{b}", Noop()), std::invalid_argument);
   EXPECT_THROW(r.get("/{rest...}/x", Noop()), std::invalid_argument);
   EXPECT_THROW(r.get("/x", Handler()), std::invalid_argument);
+}
+
+TEST(Router, BareMountRedirectsToItsSlash) {
+  Router r;
+  r.add_mount("/chat");
+  r.get("/chat/", Noop());
+  r.post("/chat/rooms", Noop());
+  Params p;
+  for (const char* method : {"GET", "HEAD", "POST", "DELETE"}) {
+    auto m = r.find(method, "/chat", p);
+    ASSERT_EQ(m.kind, Router::MatchKind::kRedirect) << method;
+    EXPECT_EQ(m.location, "/chat/");
+    EXPECT_EQ(m.route, nullptr);
+  }
+  EXPECT_EQ(r.find("GET", "/chat/", p).kind, Router::MatchKind::kFound);
+  EXPECT_EQ(r.find("GET", "/chatroom", p).kind, Router::MatchKind::kNotFound);
+  EXPECT_EQ(r.find("GET", "/chat/x", p).kind, Router::MatchKind::kNotFound);
+  EXPECT_EQ(r.find("GET", "/", p).kind, Router::MatchKind::kNotFound);
+}
+
+TEST(Router, ARouteOnTheBareMountWinsOverTheRedirect) {
+  Router r;
+  r.add_mount("/legacy");
+  r.get("/legacy", Noop());
+  Params p;
+  EXPECT_EQ(r.find("GET", "/legacy", p).kind, Router::MatchKind::kFound);
+  // The path has a route: another method is a 405, not a redirect.
+  auto m = r.find("POST", "/legacy", p);
+  EXPECT_EQ(m.kind, Router::MatchKind::kMethodNotAllowed);
+  EXPECT_EQ(m.allow, "GET, HEAD");
+}
+
+TEST(Router, RejectsMalformedMounts) {
+  Router r;
+  EXPECT_THROW(r.add_mount(""), std::invalid_argument);
+  EXPECT_THROW(r.add_mount("/"), std::invalid_argument);
+  EXPECT_THROW(r.add_mount("chat"), std::invalid_argument);
+  EXPECT_THROW(r.add_mount("/chat/"), std::invalid_argument);
 }
 
 }  // namespace

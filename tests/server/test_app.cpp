@@ -2,13 +2,18 @@
 // the example app does not: path parameters, 405s, incremental request body
 // reads answered incrementally, handlers that throw, HttpError, the app's
 // config subtree, the worker counters, and routing on the normalised path
-// (/admin/..., /public, /where/..., /seg/...).
+// (/admin/..., /public, /where/..., /seg/...), and what the server does with
+// what escapes a handler (AddEscapeRoutes: Redis failures, Cancelled, an
+// exception rethrown after suspending in its catch block).
 #include <spindle/app.hpp>
+#include <spindle/redis.hpp>
 #include <spindle/server.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -23,8 +28,47 @@ namespace {
   return Recurse(depth + 1, limit) + frame[0];
 }
 
+// Handlers that let exceptions escape (tests/e2e/escape_e2e_test.cc). With
+// a `redis:` subtree in the app's config: GET /redis/get (a GET; Unavailable
+// while Redis is down), /redis/slow (DEBUG SLEEP past command_timeout:
+// Timeout), /redis/reply-error (ReplyError). Always: /cancel-sleep?ms=N
+// throws Cancelled when its sleep is cancelled; /rethrow-after-sleep sleeps
+// inside a catch block and rethrows.
+void AddEscapeRoutes(spindle::AppContext& app, const nlohmann::json& config) {
+  if (config.is_object() && config.contains("redis")) {
+    auto redis = std::make_shared<spindle::redis::Client>(
+        spindle::redis::Config::FromJson(config["redis"], app.name() + ".redis"));
+    app.get("/redis/get", [redis](spindle::Request&, spindle::Response& res) {
+      res.send(200, "text/plain", redis->get("test-app:key").value_or("nil"));
+    });
+    app.get("/redis/slow", [redis](spindle::Request&, spindle::Response& res) {
+      res.send(200, "text/plain", redis->command("DEBUG", "SLEEP", "1").str());
+    });
+    app.get("/redis/reply-error", [redis](spindle::Request&, spindle::Response& res) {
+      res.send(200, "text/plain", std::to_string(redis->command("PING").integer()));
+    });
+  }
+  app.get("/cancel-sleep", [](spindle::Request& req, spindle::Response& res) {
+    spdlog::info("test-app: cancel-sleep waiting");
+    auto ms = std::chrono::milliseconds(req.query_int("ms", 0));
+    if (spindle::this_fiber::sleep_for(ms) == spindle::WaitStatus::kCancelled) {
+      throw spindle::Cancelled();
+    }
+    res.send(200, "text/plain", "slept");
+  });
+  app.get("/rethrow-after-sleep", [](spindle::Request&, spindle::Response&) {
+    try {
+      throw std::runtime_error("rethrown after a sleep");
+    } catch (...) {
+      (void)spindle::this_fiber::sleep_for(std::chrono::milliseconds(20));
+      throw;
+    }
+  });
+}
+
 void Init(spindle::AppContext& app) {
   nlohmann::json config = app.config();
+  AddEscapeRoutes(app, config);
   app.get("/users/{id}", [](spindle::Request& req, spindle::Response& res) {
     res.send(200, "text/plain", "user " + std::string(*req.path_param("id")));
   });
@@ -85,7 +129,8 @@ void Init(spindle::AppContext& app) {
     const auto& s = spindle::worker_stats();
     nlohmann::json out = {{"accepted", s.connections_accepted}, {"requests", s.requests},
                           {"cancelled", s.cancelled},           {"rejected", s.rejected},
-                          {"inflight", s.inflight},             {"queued", s.queued}};
+                          {"inflight", s.inflight},             {"queued", s.queued},
+                          {"handler_errors", s.handler_errors}};
     res.send(200, "application/json", out.dump());
   });
   app.get("/throw", [](spindle::Request&, spindle::Response&) {

@@ -3,13 +3,20 @@
 // A handler may throw HttpError to answer with a given status (only while the
 // response head has not been sent). ClientGone is thrown by Request and
 // Response calls when the connection to nginx broke or the request was
-// aborted; the server treats it as a normal end of the handler and logs
-// nothing. Any other exception escaping a handler becomes a 500 (or an ABORT
-// frame when the head was already sent) and is logged.
+// aborted. It is a spindle::Cancelled (fiber.hpp), the one cancellation type:
+// any Cancelled escaping a handler of a request that was cancelled (or whose
+// connection broke) is a normal end of the handler, and the server logs
+// nothing. An unhandled redis::Unavailable or redis::Timeout becomes a 503
+// with Retry-After (redis_errors.hpp). Any other exception escaping a handler
+// becomes a 500 (or an ABORT frame when the head was already sent) and is
+// logged.
+// No thread or fiber contract: plain values.
 #pragma once
 
 #include <stdexcept>
 #include <string>
+
+#include <spindle/fiber.hpp>
 
 namespace spindle {
 
@@ -23,9 +30,15 @@ class HttpError : public std::runtime_error {
   int status_;
 };
 
-class ClientGone : public std::runtime_error {
+// The client went away: catch it as ClientGone, or as Cancelled together
+// with every other cancellation (a Redis call's, say).
+class ClientGone : public Cancelled {
  public:
-  explicit ClientGone(const std::string& why) : std::runtime_error(why) {}
+  explicit ClientGone(const std::string& why) : why_(why) {}
+  const char* what() const noexcept override { return why_.what(); }
+
+ private:
+  std::runtime_error why_;  // holds the message; copying it never throws
 };
 
 }  // namespace spindle

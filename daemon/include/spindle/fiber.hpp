@@ -25,7 +25,9 @@ class FiberContext;
 }
 
 // Thrown by calls documented to throw on cancellation (the Redis client, for
-// example). Engine waits report cancellation as a status instead.
+// example); spindle::ClientGone (errors.hpp) is one too. Engine waits report
+// cancellation as a status instead. A Cancelled that ends a cancelled fiber
+// is a normal end: spawn's fibers and request handlers log nothing for it.
 class Cancelled : public std::exception {
  public:
   const char* what() const noexcept override { return "fiber cancelled"; }
@@ -79,8 +81,13 @@ class Fiber {
 // a scheduler thread, std::bad_alloc (with a logged hint about
 // vm.max_map_count) when no stack can be mapped.
 //
-// An exception escaping fn is logged with the fiber's name; only that fiber
-// ends, the process continues.
+// An exception escaping fn is logged with the fiber's name (a Cancelled
+// escaping a cancelled fiber only at debug level); only that fiber ends, the
+// process continues.
+//
+// A fiber may suspend anywhere, also inside a catch block or in a destructor
+// that runs while an exception unwinds: `throw;`, std::current_exception()
+// and std::uncaught_exceptions() are per fiber.
 Fiber spawn(std::function<void()> fn, std::string name = {});
 
 namespace this_fiber {

@@ -1,9 +1,10 @@
 // Exceptions thrown by the Redis client (spindle::redis::Client and friends).
 //
 // Every one derives from spindle::redis::Error, which names the Redis address
-// it concerns, so a request handler (or the server, for an unhandled one:
-// 503 and a log line) can catch one type. Cancellation of the calling fiber
-// is reported as spindle::Cancelled (fiber.hpp), which is not an Error.
+// it concerns, so a request handler can catch one type. The server answers
+// an unhandled Unavailable or Timeout with 503 + Retry-After and a log line
+// (an unhandled ReplyError is a 500). Cancellation of the calling fiber is
+// reported as spindle::Cancelled (fiber.hpp), which is not an Error.
 // No thread or fiber contract: plain values.
 #pragma once
 

@@ -5,7 +5,10 @@
 // requests) and are read-only afterwards, so lookups need no locking. A
 // pattern is a '/'-separated path whose segments are literals or `{name}`
 // (matching one non-empty segment); a trailing `/{name...}` matches the rest
-// of the path. Matching is exact otherwise (no trailing-slash folding).
+// of the path. Matching is exact otherwise (no trailing-slash folding),
+// with one exception: the bare path of a mount ("/chat" for an app mounted
+// at /chat) that no route matches is answered with a redirect to the mount
+// with its slash ("/chat/"): kRedirect.
 // Lookup never allocates: path parameters are views into the request path.
 #pragma once
 
@@ -31,13 +34,16 @@ class Router {
     std::vector<std::string> segments;  // pattern split on '/'
   };
 
-  enum class MatchKind { kFound, kNotFound, kMethodNotAllowed };
+  enum class MatchKind { kFound, kNotFound, kMethodNotAllowed, kRedirect };
 
   struct Match {
     MatchKind kind = MatchKind::kNotFound;
     const Route* route = nullptr;
     // For kMethodNotAllowed: the methods that would match, for Allow.
     std::string allow;
+    // For kRedirect: the mount it names, with its slash ("/chat/"); the
+    // server adds the query string.
+    std::string location;
   };
 
   // Registers `handler` for `method` ("*" = any) and `pattern`. Throws
@@ -48,6 +54,11 @@ class Router {
   void put(std::string pattern, Handler h) { add("PUT", std::move(pattern), std::move(h)); }
   void del(std::string pattern, Handler h) { add("DELETE", std::move(pattern), std::move(h)); }
   void any(std::string pattern, Handler h) { add("*", std::move(pattern), std::move(h)); }
+
+  // Declares an app's mount ("/chat": starts with '/', no trailing '/'), so
+  // find() redirects its bare path. The server calls it for every app with
+  // a mount other than the root. Throws std::invalid_argument otherwise.
+  void add_mount(std::string mount);
 
   // Finds the route for `method` and `path`; fills `params` with views into
   // `path` (cleared first). A GET route also answers HEAD.
@@ -61,6 +72,7 @@ class Router {
                         std::vector<std::pair<std::string_view, std::string_view>>& params);
 
   std::vector<Route> routes_;
+  std::vector<std::string> mounts_;
 };
 
 }  // namespace spindle

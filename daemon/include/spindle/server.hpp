@@ -19,7 +19,7 @@ struct WorkerStats {
   uint64_t queued = 0;            // requests waiting for admission now
   uint64_t rejected = 0;          // 503s after queue_timeout
   uint64_t cancelled = 0;         // handlers cancelled (abort, disconnect)
-  uint64_t handler_errors = 0;    // exceptions escaping handlers
+  uint64_t handler_errors = 0;    // exceptions escaping handlers as a 500
   uint64_t protocol_errors = 0;   // malformed frames
 };
 

@@ -17,6 +17,8 @@
 #include <spindle/deadline.hpp>
 #include <spindle/wait_list.hpp>
 
+#include "engine/exception_state.hpp"
+
 namespace spindle::impl {
 
 class SchedulerImpl;
@@ -61,6 +63,10 @@ class FiberContext {
   bool is_dispatcher = false;
   bool started = false;       // its function has been entered
   int refs = 0;               // the scheduler while alive + a Fiber handle
+
+  // The C++ runtime's caught/uncaught exception state while switched out
+  // (exception_state.hpp): a fiber may suspend inside a catch block.
+  ExceptionState eh;
 
   // Stack bounds (for sanitizer annotations and diagnostics).
   void* stack_lo = nullptr;

@@ -12,6 +12,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <spindle/fiber.hpp>
+
 #include "engine/cpu_relax.hpp"
 #include "engine/offload_pool.hpp"
 #include "engine/watchdog.hpp"
@@ -111,6 +113,7 @@ FiberContext* SchedulerImpl::Spawn(std::function<void()> fn, std::string name) {
   fc->unwinding = false;
   fc->started = false;
   fc->wake_status = WaitStatus::kOk;
+  fc->eh.Clear();
   LinkAll(fc);
   alive_.store(alive_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   PushReady(fc);
@@ -179,6 +182,13 @@ void SchedulerImpl::RunBody(FiberContext* fc) {
     __sanitizer_start_switch_fiber(nullptr, dispatcher_.stack_lo, dispatcher_.stack_size);
 #endif
     throw;
+  } catch (const Cancelled& e) {
+    // Cancellation asked for this end; a Cancelled nobody asked for is a bug.
+    if (fc->cancelled) {
+      spdlog::debug("fiber '{}' ended by its cancellation: {}", fc->name, e.what());
+    } else {
+      spdlog::error("fiber '{}' ended by an exception: {}", fc->name, e.what());
+    }
   } catch (const std::exception& e) {
     spdlog::error("fiber '{}' ended by an exception: {}", fc->name, e.what());
   } catch (...) {
@@ -296,6 +306,7 @@ void SchedulerImpl::Run(std::function<void()> main_fn) {
   if (tls_current_ != nullptr) throw std::logic_error("spindle: Scheduler::run() nested on a thread");
   InstallOverflowReport();  // a fiber overflowing its stack is named
   tls_current_ = this;
+  eh_globals_ = ExceptionState::ThreadGlobals();
   in_run_ = true;
 #if defined(__SANITIZE_THREAD__)
   dispatcher_.tsan_fiber = tsan::Current();
@@ -349,10 +360,16 @@ void SchedulerImpl::DestroyFiber(FiberContext* fc) {
   void* destroyer = tsan::Current();
   tsan::SwitchTo(fc->tsan_fiber);
 #endif
+  // The unwinding leaves the fiber's catch blocks: on its exception state.
+  __cxxabiv1::__cxa_eh_globals* eh = ExceptionState::ThreadGlobals();
+  ExceptionState destroyer_eh;
+  destroyer_eh.SaveFrom(eh);
+  fc->eh.RestoreTo(eh);
   {
     // Resumes the fiber with forced_unwind (RAII runs), then frees its stack.
     boost::context::fiber doomed = std::move(fc->cont);
   }
+  destroyer_eh.RestoreTo(eh);
 #if defined(__SANITIZE_THREAD__)
   tsan::SwitchTo(destroyer);
   tsan::Destroy(fc->tsan_fiber);

@@ -9,6 +9,11 @@
 // Run() on the thread's own stack, which polls epoll with the nearest timer
 // as its timeout (the scheduler/reactor seam).
 //
+// Every switch also swaps the C++ runtime's per-thread exception state (the
+// caught-exception stack, the uncaught count) between the two fibers, in
+// AfterSwitch on the resumed side (DestroyFiber swaps around its unwind), so
+// suspending inside a catch block is safe (exception_state.hpp).
+//
 // Thread contract: everything runs on the scheduler thread, except Stop(),
 // PostRemote() and the watchdog accessors (atomics / name mutex).
 #pragma once
@@ -148,6 +153,8 @@ class SchedulerImpl {
   std::atomic<uint64_t> slow_slices_{0};
   std::atomic<const FiberContext*> watch_current_{nullptr};
   std::mutex name_mutex_;  // guards FiberContext::name against the watchdog
+  // This thread's exception state (ExceptionState), looked up once per Run().
+  __cxxabiv1::__cxa_eh_globals* eh_globals_ = nullptr;
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> remote_pending_{false};
@@ -217,6 +224,9 @@ inline void SchedulerImpl::AfterSwitch(boost::context::fiber&& from, FiberContex
     prev_->tsan_fiber = nullptr;
   }
 #endif
+  // The outgoing fiber's exception state leaves with it; ours comes back.
+  prev_->eh.SaveFrom(eh_globals_);
+  self->eh.RestoreTo(eh_globals_);
   prev_->cont = std::move(from);
 }
 

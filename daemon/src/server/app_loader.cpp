@@ -34,6 +34,7 @@ std::string InitApps(std::vector<LoadedApp>& apps, Router& router) {
   for (auto& app : apps) {
     AppContext ctx(router, app.config.name, app.config.mount, app.config.config, app.config.redis,
                    app.config.redis_configured);
+    if (!app.config.mount.empty()) router.add_mount(app.config.mount);
     size_t before = router.size();
     if (app.init(&ctx) != 0) {
       return "app '" + app.config.name + "': init failed: " + ctx.error;

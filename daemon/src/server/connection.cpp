@@ -6,11 +6,11 @@
 #include <spindle/io.hpp>
 
 #include "observe/observe.hpp"
+#include "server/handler_call.hpp"
 #include "server/observe_hooks.hpp"
 #include "server/stats.hpp"
 #include "server/strings.hpp"
 
-#include <boost/context/detail/exception.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
@@ -26,11 +26,16 @@ namespace {
 constexpr size_t kInitialReadBuffer = 4096;
 constexpr size_t kKeepReadBuffer = 64 * 1024;  // shrink back above this
 constexpr size_t kShedOnExhaustion = 16;        // idle connections closed per refusal
+// Retry-After of the 503 for an unhandled Redis failure: a few of the Redis
+// client's reconnect attempts (its back-off is capped at 2 s by default).
+constexpr std::chrono::seconds kBackendRetryAfter{5};
 
 std::string_view View(const spindle_str_t& s) { return {s.data, s.len}; }
 
 const char* ReasonPhrase(int status) {
   switch (status) {
+    case 301: return "Moved Permanently";
+    case 308: return "Permanent Redirect";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -444,6 +449,13 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
   } else if (m.kind == Router::MatchKind::kMethodNotAllowed) {
     r.route_ = {};
     StartHandler(nullptr, 405, std::move(m.allow));
+  } else if (m.kind == Router::MatchKind::kRedirect) {
+    // A bare mount: 301 for GET and HEAD; 308 for other methods, so the
+    // client repeats the method and body at the mount's slash.
+    r.route_ = {};
+    if (!r.query_.empty()) m.location.append("?").append(r.query_);
+    StartHandler(nullptr, r.method_ == "GET" || r.method_ == "HEAD" ? 301 : 308,
+                 std::move(m.location));
   } else {
     r.route_ = {};
     StartHandler(nullptr, 404, {});
@@ -452,10 +464,10 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
 }
 
 void Connection::StartHandler(const Router::Route* route, int builtin_status,
-                              std::string allow) {
+                              std::string builtin_header) {
   route_ = route;
   builtin_status_ = builtin_status;
-  allow_ = std::move(allow);
+  builtin_header_ = std::move(builtin_header);
   out_.BeginResponse();
   response_.Reset(&out_, w_.config.limits.max_response_head_size);
   response_started_ = false;
@@ -547,54 +559,51 @@ void Connection::HandlerMain() {
 }
 
 void Connection::RunRoute() {
-  enum class Failure { kNone, kGone, kHttp, kError } failure = Failure::kNone;
-  int status = 500;
-  std::string message;
-  try {
-    route_->handler(request_, response_);
-    if (!response_.finished() && !this_fiber::is_cancelled()) response_.finish();
-  } catch (const boost::context::detail::forced_unwind&) {
-    throw;  // the engine is unwinding this fiber's stack
-  } catch (const ClientGone&) {
-    failure = Failure::kGone;
-  } catch (const HttpError& e) {
-    failure = Failure::kHttp;
-    status = e.status();
-    message = e.what();
-  } catch (const std::exception& e) {
-    failure = Failure::kError;
-    message = e.what();
-  } catch (...) {
-    failure = Failure::kError;
-    message = "unknown exception";
-  }
+  using Kind = HandlerOutcome::Kind;
+  HandlerOutcome outcome = CallHandler(*route_, request_, response_);
   response_started_ = out_.wrote_any() || out_.broken();
-  // Replies are written outside the catch blocks: a write may suspend, and a
-  // fiber must not switch while it holds a caught exception.
-  if (failure == Failure::kError) {
-    ++MutableStats().handler_errors;
-    spdlog::error("handler for route '{}' failed: '{}'", request_.route(), message);
-  }
-  if (failure == Failure::kHttp || failure == Failure::kError) {
-    if (!response_.head_sent()) {
-      SendBuiltin(status, failure == Failure::kHttp ? std::string_view(message)
-                                                    : ReasonPhrase(status));
-    } else if (!response_.finished()) {
-      SendAbort(message);
-    }
+  switch (outcome.kind) {
+    case Kind::kReturned:
+    case Kind::kGone:
+      return;
+    case Kind::kHttp:
+      return FailResponse(outcome.status, outcome.message, outcome.message);
+    case Kind::kUnavailable:
+      spdlog::warn("handler for route '{}': {}, answering 503", request_.route(),
+                   outcome.message);
+      return FailResponse(503, ReasonPhrase(503), outcome.message, kBackendRetryAfter);
+    case Kind::kError:
+      ++MutableStats().handler_errors;
+      spdlog::error("handler for route '{}' failed: '{}'", request_.route(), outcome.message);
+      return FailResponse(500, ReasonPhrase(500), outcome.message);
   }
 }
 
-void Connection::SendBuiltin(int status, std::string_view text) {
+void Connection::FailResponse(int status, std::string_view text, std::string_view reason,
+                              std::chrono::seconds retry_after) {
+  if (!response_.head_sent()) {
+    SendBuiltin(status, text, retry_after);
+  } else if (!response_.finished()) {
+    SendAbort(reason);
+  }
+}
+
+void Connection::SendBuiltin(int status, std::string_view text,
+                             std::chrono::seconds retry_after) {
   if (this_fiber::is_cancelled() || out_.broken()) return;
   response_.Reset(&out_, w_.config.limits.max_response_head_size);
   out_.Reset();
   try {
-    if (status == 405 && !allow_.empty()) response_.set_header("Allow", allow_);
+    if (!builtin_header_.empty() && status == builtin_status_) {
+      if (status == 405) response_.set_header("Allow", builtin_header_);
+      if (status == 301 || status == 308) response_.set_header("Location", builtin_header_);
+    }
     if (status == 503) {
-      auto secs = std::max<long long>(
-          1, std::chrono::duration_cast<std::chrono::seconds>(w_.config.queue_timeout).count());
-      response_.set_header("Retry-After", std::to_string(secs));
+      if (retry_after.count() == 0) {
+        retry_after = std::chrono::duration_cast<std::chrono::seconds>(w_.config.queue_timeout);
+      }
+      response_.set_header("Retry-After",
+                           std::to_string(std::max<long long>(1, retry_after.count())));
     }
     std::string body(text);
     body += '\n';

@@ -24,6 +24,7 @@
 
 #include <spindle_protocol.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -85,12 +86,20 @@ class Connection {
   // frames dropped, the connection kept.
   bool AnswerOverLimit(int status);
   bool OnTimeout();
-  void StartHandler(const Router::Route* route, int builtin_status, std::string allow);
+  // builtin_status != 0: the server answers it itself; `builtin_header` is
+  // its Allow (405) or Location (301, 308) value.
+  void StartHandler(const Router::Route* route, int builtin_status, std::string builtin_header);
   void CancelHandler(const char* why);
   void JoinHandler();
   void HandlerMain();
   void RunRoute();
-  void SendBuiltin(int status, std::string_view text);
+  // A 503 carries Retry-After: `retry_after`, or queue_timeout when zero.
+  void SendBuiltin(int status, std::string_view text,
+                   std::chrono::seconds retry_after = std::chrono::seconds(0));
+  // The reply to a failed handler: `status` with `text` if the head is not
+  // out yet, else an ABORT frame with `reason` (unless it finished).
+  void FailResponse(int status, std::string_view text, std::string_view reason,
+                    std::chrono::seconds retry_after = std::chrono::seconds(0));
   void SendAbort(std::string_view reason);
   void ProtocolError(const char* what);
 
@@ -115,7 +124,7 @@ class Connection {
   Fiber handler_;
   const Router::Route* route_ = nullptr;
   int builtin_status_ = 0;
-  std::string allow_;
+  std::string builtin_header_;
   bool receiving_ = false;        // head seen, REQUEST_END not yet
   bool handler_running_ = false;  // handler fiber not finished
   bool response_started_ = false; // the current handler wrote something

@@ -1,5 +1,6 @@
 // router.cpp: Router (public app API). Registration happens during app init;
-// find() runs per request and allocates only to build a 405's Allow list.
+// find() runs per request and allocates only to build a 405's Allow list or
+// a bare mount's redirect.
 #include <spindle/router.hpp>
 
 #include <stdexcept>
@@ -46,6 +47,13 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(r));
 }
 
+void Router::add_mount(std::string mount) {
+  if (mount.size() < 2 || mount[0] != '/' || mount.back() == '/') {
+    throw std::invalid_argument("mount \"" + mount + "\" must start with '/' and not end with it");
+  }
+  mounts_.push_back(std::move(mount));
+}
+
 bool Router::MatchPath(const Route& route, std::string_view path,
                        std::vector<std::pair<std::string_view, std::string_view>>& params) {
   params.clear();
@@ -88,7 +96,15 @@ Router::Match Router::find(
     if (path_match == nullptr) path_match = &r;
   }
   params.clear();
-  if (path_match == nullptr) return m;
+  if (path_match == nullptr) {
+    for (const std::string& mount : mounts_) {
+      if (path != mount) continue;
+      m.kind = MatchKind::kRedirect;
+      m.location = mount + "/";
+      break;
+    }
+    return m;
+  }
   // 405: list every method some route with this path accepts.
   m.kind = MatchKind::kMethodNotAllowed;
   auto add = [&m](std::string_view method_name) {
