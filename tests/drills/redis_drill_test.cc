@@ -13,6 +13,8 @@ namespace {
 
 struct Gauges {
   double fibers = -1, connections = -1, redis_connections = -1;
+  // The Redis client's counters (spindle_redis_*_total), fed by the sampler.
+  double redis_commands = -1, redis_errors = -1, redis_reconnects = -1;
   std::string str() const {
     return "fibers_alive " + std::to_string(fibers) + ", connections_open " +
            std::to_string(connections) + ", redis_connections_open " +
@@ -25,6 +27,9 @@ Gauges Scrape(const Stack& s) {
   g.fibers = Metric(s.admin_socket(), "spindle_fibers_alive").value_or(-1);
   g.connections = Metric(s.admin_socket(), "spindle_connections_open").value_or(-1);
   g.redis_connections = Metric(s.admin_socket(), "spindle_redis_connections_open").value_or(-1);
+  g.redis_commands = Metric(s.admin_socket(), "spindle_redis_commands_total").value_or(-1);
+  g.redis_errors = Metric(s.admin_socket(), "spindle_redis_errors_total").value_or(-1);
+  g.redis_reconnects = Metric(s.admin_socket(), "spindle_redis_reconnects_total").value_or(-1);
   return g;
 }
 
@@ -50,6 +55,8 @@ TEST(Drills, RedisKilledAndRestartedUnderLoad) {
   ASSERT_GE(baseline.fibers, 0) << "no metrics from " << s.admin_socket();
   // The pool's connections are up (pool_size 2 by default).
   EXPECT_GT(baseline.redis_connections, 0) << baseline.str();
+  // Every /redis request sent a GET; the sampler may lag the last few.
+  EXPECT_GT(baseline.redis_commands, 0);
 
   load.Start();
   ASSERT_TRUE(load.WaitForMore(100, 20s)) << load.Counts().Summary() << load.Failures();
@@ -117,6 +124,12 @@ TEST(Drills, RedisKilledAndRestartedUnderLoad) {
       << "baseline " << baseline.str() << "; after " << after.str();
   EXPECT_EQ(after.redis_connections, baseline.redis_connections)
       << "baseline " << baseline.str() << "; after " << after.str();
+  // The outage shows in the client's counters: calls failed while Redis was
+  // down, and the pool reconnected (sampled before its connections were
+  // back to the baseline, which the wait above saw).
+  EXPECT_GT(after.redis_commands, baseline.redis_commands);
+  EXPECT_GT(after.redis_errors, baseline.redis_errors);
+  EXPECT_GT(after.redis_reconnects, baseline.redis_reconnects);
 }
 
 }  // namespace

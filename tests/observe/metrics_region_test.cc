@@ -118,7 +118,7 @@ TEST(MetricsRegion, TwoForkedWorkersSumExactly) {
       rec.OnAccept();
       rec.OnConnectionClosed();
       rec.OnSlowSlice("POST /b/{id}", 200ms);
-      rec.UpdateGauges({7, 65536, 3, 1});
+      rec.UpdateGauges({.queue_depth = 3, .fibers_alive = 7, .stack_bytes = 65536, .offload_queue = 1});
     };
   };
   ASSERT_EQ(RunChild(child(0, false, 100)), 0);
@@ -189,7 +189,9 @@ TEST(MetricsRegion, RespawnedWorkerKeepsCountingAndResetsGauges) {
               rec.OnRequestStart(a);
               rec.OnRequestStart(a);
               rec.OnAccept();
-              rec.UpdateRedis({10, 1, 1, 2, 3, 4});
+              rec.UpdateGauges({.redis_commands = 10, .redis_errors = 1, .redis_timeouts = 1,
+                                .redis_reconnects = 2, .redis_pool_waits = 3,
+                                .redis_connections_open = 4});
             }),
             0);
   {
@@ -204,7 +206,7 @@ TEST(MetricsRegion, RespawnedWorkerKeepsCountingAndResetsGauges) {
               Recorder rec(*region, 0);
               uint32_t a = rec.RegisterRoute("GET", "/a");
               for (int i = 0; i < 3; ++i) Record(rec, a, 200, 1, 1ms);
-              rec.UpdateRedis({4, 0, 0, 1, 0, 2});
+              rec.UpdateGauges({.redis_commands = 4, .redis_reconnects = 1, .redis_connections_open = 2});
             }),
             0);
   RegionSnapshot snap = TakeSnapshot(*region);
@@ -220,8 +222,8 @@ TEST(MetricsRegion, RespawnedWorkerKeepsCountingAndResetsGauges) {
   EXPECT_TRUE(w.inflight_requests.empty());
   EXPECT_EQ(w.connections_open, 0);
   EXPECT_EQ(w.connections_accepted, 1u);
-  EXPECT_EQ(w.redis[kRedisCommands], 14u);
-  EXPECT_EQ(w.redis[kRedisReconnects], 3u);
+  EXPECT_EQ(w.redis_commands, 14u);
+  EXPECT_EQ(w.redis_reconnects, 3u);
   EXPECT_EQ(region->Slot(0).redis_connections_open.load(), 2);
 }
 

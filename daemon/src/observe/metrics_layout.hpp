@@ -1,12 +1,15 @@
 // metrics_layout.hpp: the byte layout of the shared metrics region: fixed
 // bucket bounds, the status-code buckets, and the structs that live in the
-// MAP_SHARED mapping (header, route table, per-worker slot).
+// MAP_SHARED mapping (header, route table, per-worker slot). The slot's
+// scalar cells are generated from metrics_table.hpp.
 //
 // Thread/process contract: everything here is read and written by several
 // processes at once through relaxed std::atomic (all lock-free, checked below),
 // never through locks. Values are approximate snapshots while writers run; a
 // counter is never reset, so sums across slots stay monotonic.
 #pragma once
+
+#include "observe/metrics_table.hpp"
 
 #include <array>
 #include <atomic>
@@ -47,12 +50,6 @@ inline constexpr uint32_t kRouteOverflow = 1;
 inline constexpr size_t kRouteMethodMax = 16;
 inline constexpr size_t kRoutePatternMax = 112;
 
-// Indexes of the Redis client counters in WorkerSlot::redis_*.
-enum RedisCounter : size_t {
-  kRedisCommands, kRedisErrors, kRedisTimeouts, kRedisReconnects, kRedisPoolWaits,
-  kRedisCounterCount
-};
-
 size_t StatusBucket(int status) noexcept;
 
 // A histogram in shared memory: per-bucket (not cumulative) counts.
@@ -63,6 +60,19 @@ struct SharedHistogram {
 
   void Record(uint64_t us) noexcept;
 };
+
+// A kSampledCounter in shared memory: the attached process's last sample
+// (`current`) and what earlier processes of the slot left (`base`).
+struct SampledCounterCell {
+  std::atomic<uint64_t> base;
+  std::atomic<uint64_t> current;
+};
+
+// The shared-memory cell of a scalar metric of metrics_table.hpp.
+template <MetricKind K>
+using SlotCell = std::conditional_t<
+    K == MetricKind::kSampledCounter, SampledCounterCell,
+    std::conditional_t<K == MetricKind::kCounter, std::atomic<uint64_t>, std::atomic<int64_t>>>;
 
 struct RouteEntry {
   enum : uint32_t { kFree = 0, kWriting = 1, kReady = 2 };
@@ -83,30 +93,17 @@ struct WorkerSlot {
   std::atomic<uint64_t> starts;      // processes that attached to this slot
   std::atomic<int64_t> attached_unix_ms;
 
-  std::atomic<uint64_t> connections_accepted;
-  std::atomic<uint64_t> spawn_failures;  // fibers refused (stack mmap, max_fibers)
-  std::atomic<uint64_t> response_bytes;
+  // The scalar metrics (metrics_table.hpp), in table order.
+#define SPINDLE_SLOT_FIELD(kind, field, name, in_status, help) SlotCell<MetricKind::kind> field;
+  SPINDLE_SCALAR_METRICS(SPINDLE_SLOT_FIELD)
+#undef SPINDLE_SLOT_FIELD
+
+  // The watchdog's reports (rendered by route, see metrics_region.hpp).
   std::atomic<uint64_t> slow_slices;
   std::atomic<uint64_t> slow_slice_ms;  // sum of reported durations
   std::atomic<uint32_t> last_slow_route;
   std::atomic<uint64_t> last_slow_ms;
   std::atomic<int64_t> last_slow_unix_ms;
-
-  // Up/down gauges (updated by +1/-1, reset when a new process attaches).
-  std::atomic<int64_t> connections_open;
-  std::atomic<int64_t> inflight;
-  // Sampled gauges (set by the worker's periodic update).
-  std::atomic<int64_t> queue_depth;
-  std::atomic<int64_t> fibers_alive;
-  std::atomic<int64_t> stack_bytes;
-  std::atomic<int64_t> offload_queue;
-  std::atomic<int64_t> redis_connections_open;
-
-  // Redis counters arrive as absolute snapshots from the client; a process's
-  // snapshot goes to *_current and is folded into *_base when the next
-  // process attaches, so the sum stays monotonic across respawns.
-  std::atomic<uint64_t> redis_base[kRedisCounterCount];
-  std::atomic<uint64_t> redis_current[kRedisCounterCount];
 
   SharedHistogram latency;
   SharedHistogram queue_wait;
@@ -114,9 +111,29 @@ struct WorkerSlot {
   InflightEntry inflight_table[kInflightEntries];
 };
 
+// Identifies the slot layout: FNV-1a over the scalar rows of
+// metrics_table.hpp (kind and field, in order) and sizeof(WorkerSlot), so
+// editing the table changes it without anyone bumping a version. The region
+// is only ever shared by fork() (an anonymous mapping does not survive
+// exec), so every reader is the binary that created it and nothing needs to
+// check it at run time; it tells a core-file or debugger reader which layout
+// the bytes follow.
+constexpr uint64_t LayoutFingerprint() {
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](std::string_view s) {
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  };
+#define SPINDLE_LAYOUT_ROW(kind, field, name, in_status, help) mix(#kind " " #field ";");
+  SPINDLE_SCALAR_METRICS(SPINDLE_LAYOUT_ROW)
+#undef SPINDLE_LAYOUT_ROW
+  for (size_t n = sizeof(WorkerSlot); n > 0; n >>= 8) h = (h ^ (n & 0xff)) * 0x100000001b3ull;
+  return h;
+}
+
 struct RegionHeader {
   static constexpr uint64_t kMagic = 0x31534D4C444E4953ull;  // "SINDLMS1"
   uint64_t magic;
+  uint64_t layout;  // LayoutFingerprint() of the binary that created it
   uint32_t max_workers;
   uint32_t max_routes;
   uint64_t slot_stride;    // bytes per worker slot, including its variable part

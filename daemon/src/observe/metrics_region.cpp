@@ -43,6 +43,18 @@ int64_t UnixMillis() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// What a new process of a slot does with a scalar metric the previous one
+// left: counters carry on, gauges restart, a sampled counter's last sample
+// joins its base (the new process samples from its own zero).
+template <MetricKind K>
+void ResetOnAttach(SlotCell<K>& cell) {
+  if constexpr (K == MetricKind::kSampledCounter) {
+    cell.base.fetch_add(cell.current.exchange(0, kRelaxed), kRelaxed);
+  } else if constexpr (K != MetricKind::kCounter) {
+    cell.store(0, kRelaxed);
+  }
+}
+
 }  // namespace
 
 size_t StatusBucket(int status) noexcept {
@@ -82,6 +94,7 @@ std::unique_ptr<MetricsRegion> MetricsRegion::Create(const RegionOptions& option
   // integer type is that integer 0, so only the header needs writing.
   auto* h = new (p) RegionHeader{};
   h->magic = RegionHeader::kMagic;
+  h->layout = LayoutFingerprint();
   h->max_workers = options.max_workers;
   h->max_routes = options.max_routes;
   h->slot_stride = stride;
@@ -216,16 +229,10 @@ std::string MetricsRegion::RouteLabel(uint32_t index) const {
 
 void MetricsRegion::AttachWorker(unsigned worker) noexcept {
   WorkerSlot& s = Slot(worker);
-  for (size_t i = 0; i < kRedisCounterCount; ++i) {
-    s.redis_base[i].fetch_add(s.redis_current[i].exchange(0, kRelaxed), kRelaxed);
-  }
-  s.connections_open.store(0, kRelaxed);
-  s.inflight.store(0, kRelaxed);
-  s.queue_depth.store(0, kRelaxed);
-  s.fibers_alive.store(0, kRelaxed);
-  s.stack_bytes.store(0, kRelaxed);
-  s.offload_queue.store(0, kRelaxed);
-  s.redis_connections_open.store(0, kRelaxed);
+#define SPINDLE_RESET_ON_ATTACH(kind, field, name, in_status, help) \
+  ResetOnAttach<MetricKind::kind>(s.field);
+  SPINDLE_SCALAR_METRICS(SPINDLE_RESET_ON_ATTACH)
+#undef SPINDLE_RESET_ON_ATTACH
   for (InflightEntry& e : s.inflight_table) e.route_plus_one.store(0, kRelaxed);
   s.attached_unix_ms.store(UnixMillis(), kRelaxed);
   s.starts.fetch_add(1, kRelaxed);

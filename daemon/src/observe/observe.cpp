@@ -69,10 +69,6 @@ void UpdateGauges(const GaugeSample& sample) noexcept {
   if (g_recorder) g_recorder->UpdateGauges(sample);
 }
 
-void UpdateRedis(const RedisCounters& counters) noexcept {
-  if (g_recorder) g_recorder->UpdateRedis(counters);
-}
-
 void OnSlowSlice(std::string_view fiber_name, std::chrono::milliseconds ran) noexcept {
   if (g_recorder) g_recorder->OnSlowSlice(fiber_name, ran);
 }

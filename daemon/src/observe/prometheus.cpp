@@ -1,5 +1,6 @@
-// prometheus.cpp: see prometheus.hpp. Every family gets HELP and TYPE lines
-// before its samples; counters end in _total; histograms are cumulative
+// prometheus.cpp: see prometheus.hpp. The families, their names, types and
+// help texts come from metrics_table.hpp. Every family gets HELP and TYPE
+// lines before its samples; counters end in _total; histograms are cumulative
 // _bucket{le} series ending in +Inf, then _sum and _count.
 #include "observe/prometheus.hpp"
 
@@ -52,6 +53,8 @@ class Writer {
     out_ += '\n';
   }
 
+  void Family(const MetricFamily& f) { Family(f.name, f.type, f.help); }
+
   void Sample(std::string_view name, const View& v, const Labels& labels, std::string_view value) {
     out_ += name;
     bool any = v.worker_label.has_value() || !labels.empty();
@@ -76,15 +79,16 @@ class Writer {
   }
 
   // A family with one unlabelled sample per view; `get` reads the value.
-  template <class Get>
-  void Simple(std::string_view name, std::string_view type, std::string_view help, Get get) {
+  template <class T>
+  void Scalar(std::string_view name, std::string_view type, std::string_view help,
+              const T WorkerSnapshot::*member) {
     Family(name, type, help);
-    for (const View& v : views_) Sample(name, v, {}, std::to_string(get(*v.w)));
+    for (const View& v : views_) Sample(name, v, {}, std::to_string((*v.w).*member));
   }
 
-  void Histogram(std::string_view name, std::string_view help,
-                 const HistogramSnapshot WorkerSnapshot::*member) {
-    Family(name, "histogram", help);
+  void Histogram(const MetricFamily& f, const HistogramSnapshot WorkerSnapshot::*member) {
+    Family(f);
+    const std::string_view name = f.name;
     const std::string bucket = std::string(name) + "_bucket";
     for (const View& v : views_) {
       const HistogramSnapshot& h = (*v.w).*member;
@@ -108,15 +112,14 @@ class Writer {
 };
 
 void RenderRequests(Writer& wr, const RegionSnapshot& snap) {
-  wr.Family("spindle_requests_total", "counter",
-            "Requests finished, by route and status code (code=\"other\" for uncommon codes).");
+  wr.Family(kRequestsFamily);
   for (const View& v : wr.views()) {
     for (uint32_t r = 0; r < snap.routes.size(); ++r) {
       for (size_t b = 0; b < kStatusBuckets; ++b) {
         uint64_t n = v.w->RequestCount(r, b);
         if (n == 0) continue;
         std::string code = b == kStatusOther ? "other" : std::to_string(kStatusCodes[b]);
-        wr.Sample("spindle_requests_total", v,
+        wr.Sample(kRequestsFamily.name, v,
                   {{"method", snap.routes[r].method}, {"route", snap.routes[r].pattern},
                    {"code", code}},
                   std::to_string(n));
@@ -126,53 +129,41 @@ void RenderRequests(Writer& wr, const RegionSnapshot& snap) {
 }
 
 void RenderWatchdog(Writer& wr, const RegionSnapshot& snap) {
-  wr.Family("spindle_watchdog_slow_slices_total", "counter",
-            "Fiber run slices longer than the watchdog threshold, by route (route=\"(none)\" "
-            "for fibers that are not request handlers).");
+  wr.Family(kSlowSlicesFamily);
   for (const View& v : wr.views()) {
     for (uint32_t r = 0; r < snap.routes.size(); ++r) {
       uint64_t n = v.w->slow_by_route[r];
       if (n == 0) continue;
-      wr.Sample("spindle_watchdog_slow_slices_total", v,
+      wr.Sample(kSlowSlicesFamily.name, v,
                 {{"method", snap.routes[r].method}, {"route", snap.routes[r].pattern}},
                 std::to_string(n));
     }
   }
-  wr.Family("spindle_watchdog_slow_slice_seconds_total", "counter",
-            "Sum of the run times the watchdog reported.");
+  wr.Family(kSlowSliceSecondsFamily);
   for (const View& v : wr.views()) {
-    wr.Sample("spindle_watchdog_slow_slice_seconds_total", v, {},
+    wr.Sample(kSlowSliceSecondsFamily.name, v, {},
               FormatDouble(static_cast<double>(v.w->slow_slice_ms) / 1e3));
   }
 }
 
-void RenderRedis(Writer& wr) {
-  static constexpr std::pair<const char*, const char*> kNames[kRedisCounterCount] = {
-      {"spindle_redis_commands_total", "Redis commands sent."},
-      {"spindle_redis_errors_total", "Redis calls that failed (unavailable, timeout, error reply)."},
-      {"spindle_redis_timeouts_total", "Redis calls that timed out."},
-      {"spindle_redis_reconnects_total", "Redis connections re-established after a loss."},
-      {"spindle_redis_pool_waits_total", "Redis calls that waited for a usable connection."}};
-  for (size_t i = 0; i < kRedisCounterCount; ++i) {
-    wr.Simple(kNames[i].first, "counter", kNames[i].second,
-              [i](const WorkerSnapshot& w) { return w.redis[i]; });
-  }
-  wr.Simple("spindle_redis_connections_open", "gauge", "Redis connections open now.",
-            [](const WorkerSnapshot& w) { return w.redis_connections_open; });
+// The scalar rows of metrics_table.hpp, one unlabelled sample per view.
+void RenderScalars(Writer& wr) {
+#define SPINDLE_RENDER_SCALAR(kind, field, name, in_status, help) \
+  wr.Scalar(name, PrometheusType(MetricKind::kind), help, &WorkerSnapshot::field);
+  SPINDLE_SCALAR_METRICS(SPINDLE_RENDER_SCALAR)
+#undef SPINDLE_RENDER_SCALAR
 }
 
 void RenderWorkers(Writer& wr, const RegionSnapshot& snap) {
-  wr.Family("spindle_worker_info", "gauge",
-            "One series per worker slot in use: its current pid; 1 when that process is alive.");
+  wr.Family(kWorkerInfoFamily);
   for (const WorkerSnapshot& w : snap.workers) {
     View v{&w, std::to_string(w.index)};
-    wr.Sample("spindle_worker_info", v, {{"pid", std::to_string(w.pid)}}, w.alive ? "1" : "0");
+    wr.Sample(kWorkerInfoFamily.name, v, {{"pid", std::to_string(w.pid)}}, w.alive ? "1" : "0");
   }
-  wr.Family("spindle_worker_starts_total", "counter",
-            "Processes started in each worker slot (the first start plus respawns).");
+  wr.Family(kWorkerStartsFamily);
   for (const WorkerSnapshot& w : snap.workers) {
     View v{&w, std::to_string(w.index)};
-    wr.Sample("spindle_worker_starts_total", v, {}, std::to_string(w.starts));
+    wr.Sample(kWorkerStartsFamily.name, v, {}, std::to_string(w.starts));
   }
 }
 
@@ -200,37 +191,12 @@ std::string RenderPrometheus(const RegionSnapshot& snap, const PrometheusOptions
     views.push_back({&total, std::nullopt});
   }
   Writer wr(std::move(views));
+  // The order of kMetricFamilies.
   RenderRequests(wr, snap);
-  wr.Histogram("spindle_request_duration_seconds",
-               "Request latency, from the request head to the end of the response.",
-               &WorkerSnapshot::latency);
-  wr.Histogram("spindle_request_queue_wait_seconds",
-               "Time requests waited in the admission queue before a handler ran.",
-               &WorkerSnapshot::queue_wait);
-  wr.Simple("spindle_response_body_bytes_total", "counter", "Response body bytes sent.",
-            [](const WorkerSnapshot& w) { return w.response_bytes; });
-  wr.Simple("spindle_requests_in_flight", "gauge",
-            "Requests received and not yet finished (running or queued).",
-            [](const WorkerSnapshot& w) { return w.inflight; });
-  wr.Simple("spindle_request_queue_depth", "gauge", "Requests waiting for admission now.",
-            [](const WorkerSnapshot& w) { return w.queue_depth; });
-  wr.Simple("spindle_fibers_alive", "gauge", "Fibers alive (all states).",
-            [](const WorkerSnapshot& w) { return w.fibers_alive; });
-  wr.Simple("spindle_fiber_stack_bytes", "gauge", "Bytes of fiber stacks in use.",
-            [](const WorkerSnapshot& w) { return w.stack_bytes; });
-  wr.Simple("spindle_offload_queue_depth", "gauge", "Offload jobs waiting for a pool thread.",
-            [](const WorkerSnapshot& w) { return w.offload_queue; });
+  wr.Histogram(kLatencyFamily, &WorkerSnapshot::latency);
+  wr.Histogram(kQueueWaitFamily, &WorkerSnapshot::queue_wait);
+  RenderScalars(wr);
   RenderWatchdog(wr, snap);
-  wr.Simple("spindle_connections_accepted_total", "counter",
-            "Connections accepted from nginx (or other clients).",
-            [](const WorkerSnapshot& w) { return w.connections_accepted; });
-  wr.Simple("spindle_fiber_spawn_failures_total", "counter",
-            "Fibers that could not be started (stack mapping refused or max_fibers "
-            "reached): the connection was closed or the request answered 503.",
-            [](const WorkerSnapshot& w) { return w.spawn_failures; });
-  wr.Simple("spindle_connections_open", "gauge", "Connections open now.",
-            [](const WorkerSnapshot& w) { return w.connections_open; });
-  RenderRedis(wr);
   RenderWorkers(wr, snap);
   return wr.Take();
 }

@@ -26,6 +26,10 @@ uint64_t NonNegativeUs(std::chrono::microseconds d) {
   return d.count() < 0 ? 0 : static_cast<uint64_t>(d.count());
 }
 
+void StoreSample(std::atomic<int64_t>& cell, int64_t value) { cell.store(value, kRelaxed); }
+
+void StoreSample(SampledCounterCell& cell, uint64_t value) { cell.current.store(value, kRelaxed); }
+
 }  // namespace
 
 RequestToken Recorder::OnRequestStart(uint32_t route) noexcept {
@@ -76,10 +80,10 @@ void Recorder::OnConnectionClosed() noexcept {
 
 void Recorder::UpdateGauges(const GaugeSample& sample) noexcept {
   WorkerSlot& s = region_.Slot(worker_);
-  s.fibers_alive.store(sample.fibers_alive, kRelaxed);
-  s.stack_bytes.store(sample.stack_bytes, kRelaxed);
-  s.queue_depth.store(sample.queue_depth, kRelaxed);
-  s.offload_queue.store(sample.offload_queue, kRelaxed);
+#define SPINDLE_STORE_SAMPLE(kind, field, name, in_status, help) \
+  SPINDLE_IF_SAMPLED_##kind(StoreSample(s.field, sample.field);)
+  SPINDLE_SCALAR_METRICS(SPINDLE_STORE_SAMPLE)
+#undef SPINDLE_STORE_SAMPLE
 }
 
 void Recorder::OnSlowSlice(std::string_view name, std::chrono::milliseconds ran) noexcept {
@@ -92,16 +96,6 @@ void Recorder::OnSlowSlice(std::string_view name, std::chrono::milliseconds ran)
   s.last_slow_ms.store(ms, kRelaxed);
   s.last_slow_unix_ms.store(UnixMillis(), kRelaxed);
   s.slow_slices.fetch_add(1, kRelaxed);
-}
-
-void Recorder::UpdateRedis(const RedisCounters& c) noexcept {
-  WorkerSlot& s = region_.Slot(worker_);
-  s.redis_current[kRedisCommands].store(c.commands, kRelaxed);
-  s.redis_current[kRedisErrors].store(c.errors, kRelaxed);
-  s.redis_current[kRedisTimeouts].store(c.timeouts, kRelaxed);
-  s.redis_current[kRedisReconnects].store(c.reconnects, kRelaxed);
-  s.redis_current[kRedisPoolWaits].store(c.pool_waits, kRelaxed);
-  s.redis_connections_open.store(c.connections_open, kRelaxed);
 }
 
 }  // namespace spindle::observe

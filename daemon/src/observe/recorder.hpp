@@ -1,6 +1,6 @@
 // recorder.hpp: the writing side of the metrics region for one worker slot:
-// what a worker calls on each request, connection, gauge sample, watchdog
-// report and Redis snapshot.
+// what a worker calls on each request, connection, gauge sample (which
+// carries the Redis client's counters) and watchdog report.
 //
 // Thread contract: every call is a few relaxed atomic operations on shared
 // memory, never suspends, never allocates (except RegisterRoute's label
@@ -29,22 +29,14 @@ struct RequestEnd {
   std::chrono::microseconds queue_wait{0};     // time spent in the admission queue
 };
 
+// What the periodic sampler stores: one field per sampled row of
+// metrics_table.hpp (kSampledGauge: the value now; kSampledCounter: the
+// component's absolute count, e.g. spindle::redis::Stats::commands).
 struct GaugeSample {
-  int64_t fibers_alive = 0;
-  int64_t stack_bytes = 0;
-  int64_t queue_depth = 0;    // requests waiting for admission
-  int64_t offload_queue = 0;  // offload jobs waiting for a pool thread
-};
-
-// Absolute values since the Redis client was created (copy them from
-// spindle::redis::Stats); folded across respawns by the region.
-struct RedisCounters {
-  uint64_t commands = 0;
-  uint64_t errors = 0;
-  uint64_t timeouts = 0;
-  uint64_t reconnects = 0;
-  uint64_t pool_waits = 0;
-  int64_t connections_open = 0;
+#define SPINDLE_SAMPLE_FIELD(kind, field, name, in_status, help) \
+  SPINDLE_IF_SAMPLED_##kind(MetricValue<MetricKind::kind> field = 0;)
+  SPINDLE_SCALAR_METRICS(SPINDLE_SAMPLE_FIELD)
+#undef SPINDLE_SAMPLE_FIELD
 };
 
 class Recorder {
@@ -68,11 +60,11 @@ class Recorder {
   void OnAccept() noexcept;
   void OnSpawnFailure() noexcept;
   void OnConnectionClosed() noexcept;
+  // Stores every sampled metric (the Redis counters among them).
   void UpdateGauges(const GaugeSample& sample) noexcept;
   // The engine watchdog's report (SchedulerOptions::on_slow_slice). `name` is
   // the fiber's name; a route label ("GET /x") or pattern is counted by route.
   void OnSlowSlice(std::string_view name, std::chrono::milliseconds ran) noexcept;
-  void UpdateRedis(const RedisCounters& counters) noexcept;
 
  private:
   MetricsRegion& region_;

@@ -36,6 +36,19 @@ bool PidAlive(int64_t pid) {
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+template <class T>
+T Load(const std::atomic<T>& cell) {
+  return cell.load(kRelaxed);
+}
+
+uint64_t Load(const SampledCounterCell& cell) {
+  return cell.base.load(kRelaxed) + cell.current.load(kRelaxed);
+}
+
+constexpr bool IsGauge(MetricKind kind) {
+  return kind == MetricKind::kGauge || kind == MetricKind::kSampledGauge;
+}
+
 void SortOldestFirst(std::vector<InflightSnapshot>& v) {
   std::stable_sort(v.begin(), v.end(), [](const InflightSnapshot& a, const InflightSnapshot& b) {
     return a.age_seconds > b.age_seconds;
@@ -51,24 +64,14 @@ WorkerSnapshot CopySlot(const MetricsRegion& region, unsigned index, uint32_t ro
   w.alive = PidAlive(w.pid);
   w.starts = s.starts.load(kRelaxed);
   w.attached_unix_ms = s.attached_unix_ms.load(kRelaxed);
-  w.connections_accepted = s.connections_accepted.load(kRelaxed);
-  w.spawn_failures = s.spawn_failures.load(kRelaxed);
-  w.response_bytes = s.response_bytes.load(kRelaxed);
+#define SPINDLE_COPY_CELL(kind, field, name, in_status, help) w.field = Load(s.field);
+  SPINDLE_SCALAR_METRICS(SPINDLE_COPY_CELL)
+#undef SPINDLE_COPY_CELL
   w.slow_slices = s.slow_slices.load(kRelaxed);
   w.slow_slice_ms = s.slow_slice_ms.load(kRelaxed);
   w.last_slow_route = s.last_slow_route.load(kRelaxed);
   w.last_slow_ms = s.last_slow_ms.load(kRelaxed);
   w.last_slow_unix_ms = s.last_slow_unix_ms.load(kRelaxed);
-  w.connections_open = s.connections_open.load(kRelaxed);
-  w.inflight = s.inflight.load(kRelaxed);
-  w.queue_depth = s.queue_depth.load(kRelaxed);
-  w.fibers_alive = s.fibers_alive.load(kRelaxed);
-  w.stack_bytes = s.stack_bytes.load(kRelaxed);
-  w.offload_queue = s.offload_queue.load(kRelaxed);
-  w.redis_connections_open = s.redis_connections_open.load(kRelaxed);
-  for (size_t i = 0; i < kRedisCounterCount; ++i) {
-    w.redis[i] = s.redis_base[i].load(kRelaxed) + s.redis_current[i].load(kRelaxed);
-  }
   w.latency = Copy(s.latency);
   w.queue_wait = Copy(s.queue_wait);
   w.requests.resize(static_cast<size_t>(routes) * kStatusBuckets);
@@ -90,8 +93,10 @@ WorkerSnapshot CopySlot(const MetricsRegion& region, unsigned index, uint32_t ro
   if (!w.alive) {
     // What a dead process left behind is not in flight or open any more;
     // its counters stay (they are part of the monotonic sums).
-    w.connections_open = w.inflight = w.queue_depth = w.fibers_alive = w.stack_bytes = 0;
-    w.offload_queue = w.redis_connections_open = 0;
+#define SPINDLE_ZERO_GAUGE(kind, field, name, in_status, help) \
+  if constexpr (IsGauge(MetricKind::kind)) w.field = 0;
+    SPINDLE_SCALAR_METRICS(SPINDLE_ZERO_GAUGE)
+#undef SPINDLE_ZERO_GAUGE
     w.inflight_requests.clear();
   }
   return w;
@@ -134,9 +139,9 @@ WorkerSnapshot RegionSnapshot::Total() const {
   for (const WorkerSnapshot& w : workers) {
     t.alive = t.alive || w.alive;
     t.starts += w.starts;
-    t.connections_accepted += w.connections_accepted;
-    t.spawn_failures += w.spawn_failures;
-    t.response_bytes += w.response_bytes;
+#define SPINDLE_SUM_FIELD(kind, field, name, in_status, help) t.field += w.field;
+    SPINDLE_SCALAR_METRICS(SPINDLE_SUM_FIELD)
+#undef SPINDLE_SUM_FIELD
     t.slow_slices += w.slow_slices;
     t.slow_slice_ms += w.slow_slice_ms;
     if (w.last_slow_unix_ms > t.last_slow_unix_ms) {
@@ -144,14 +149,6 @@ WorkerSnapshot RegionSnapshot::Total() const {
       t.last_slow_route = w.last_slow_route;
       t.last_slow_ms = w.last_slow_ms;
     }
-    t.connections_open += w.connections_open;
-    t.inflight += w.inflight;
-    t.queue_depth += w.queue_depth;
-    t.fibers_alive += w.fibers_alive;
-    t.stack_bytes += w.stack_bytes;
-    t.offload_queue += w.offload_queue;
-    t.redis_connections_open += w.redis_connections_open;
-    for (size_t i = 0; i < kRedisCounterCount; ++i) t.redis[i] += w.redis[i];
     t.latency.Add(w.latency);
     t.queue_wait.Add(w.queue_wait);
     for (size_t i = 0; i < t.requests.size() && i < w.requests.size(); ++i) {

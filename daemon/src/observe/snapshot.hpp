@@ -40,23 +40,17 @@ struct WorkerSnapshot {
   uint64_t starts = 0;
   int64_t attached_unix_ms = 0;
 
-  uint64_t connections_accepted = 0;
-  uint64_t spawn_failures = 0;
-  uint64_t response_bytes = 0;
+  // The scalar metrics (metrics_table.hpp).
+#define SPINDLE_SNAPSHOT_FIELD(kind, field, name, in_status, help) \
+  MetricValue<MetricKind::kind> field = 0;
+  SPINDLE_SCALAR_METRICS(SPINDLE_SNAPSHOT_FIELD)
+#undef SPINDLE_SNAPSHOT_FIELD
+
   uint64_t slow_slices = 0;
   uint64_t slow_slice_ms = 0;
   uint32_t last_slow_route = kRouteNone;
   uint64_t last_slow_ms = 0;
   int64_t last_slow_unix_ms = 0;
-
-  int64_t connections_open = 0;
-  int64_t inflight = 0;
-  int64_t queue_depth = 0;
-  int64_t fibers_alive = 0;
-  int64_t stack_bytes = 0;
-  int64_t offload_queue = 0;
-  int64_t redis_connections_open = 0;
-  std::array<uint64_t, kRedisCounterCount> redis{};
 
   HistogramSnapshot latency;
   HistogramSnapshot queue_wait;

@@ -56,18 +56,15 @@ nlohmann::json WorkerJson(const RegionSnapshot& snap, const WorkerSnapshot& w) {
       {"alive", w.alive},
       {"starts", w.starts},
       {"attached_unix_ms", w.attached_unix_ms},
-      {"inflight", w.inflight},
       {"inflight_untracked", std::max<int64_t>(0, w.inflight - static_cast<int64_t>(requests.size()))},
-      {"queue_depth", w.queue_depth},
-      {"connections_open", w.connections_open},
-      {"connections_accepted", w.connections_accepted},
-      {"spawn_failures", w.spawn_failures},
-      {"fibers_alive", w.fibers_alive},
-      {"stack_bytes", w.stack_bytes},
-      {"offload_queue", w.offload_queue},
       {"slow_slices", w.slow_slices},
       {"requests", std::move(requests)},
   };
+  // The scalar rows of metrics_table.hpp marked in_status, under their field.
+#define SPINDLE_STATUS_FIELD(kind, field, name, in_status, help) \
+  if constexpr (in_status) j[#field] = w.field;
+  SPINDLE_SCALAR_METRICS(SPINDLE_STATUS_FIELD)
+#undef SPINDLE_STATUS_FIELD
   if (w.slow_slices > 0) {
     j["last_slow_slice"] = {{"route", Route(snap, w.last_slow_route)},
                             {"ms", w.last_slow_ms},

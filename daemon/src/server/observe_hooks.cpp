@@ -106,8 +106,12 @@ WorkerObservers::WorkerObservers(std::function<int64_t()> queue_depth) {
     g.offload_queue = sched ? static_cast<int64_t>(sched->offload_queue_depth()) : 0;
     // The apps' Redis clients live in this worker: spindle_redis_*.
     redis::Stats r = redis::impl::LiveClientsStats();
-    observe::UpdateRedis({r.commands, r.errors, r.timeouts, r.reconnects, r.pool_waits,
-                          static_cast<int64_t>(r.connections_open)});
+    g.redis_commands = r.commands;
+    g.redis_errors = r.errors;
+    g.redis_timeouts = r.timeouts;
+    g.redis_reconnects = r.reconnects;
+    g.redis_pool_waits = r.pool_waits;
+    g.redis_connections_open = static_cast<int64_t>(r.connections_open);
     return g;
   });
   if (g_admin_fd >= 0) admin_ = observe::StartAdminListener(g_admin_fd);
