@@ -30,7 +30,7 @@ struct EscapeStack {
     DaemonOptions d;
     d.yaml = "workers: 1\nlog:\n  level: debug\napps:\n  - name: test\n    path: " SPINDLE_TEST_APP
              "\n    mount: /app\n    config:\n      redis: {address: \"" + redis->address() +
-             "\", command_timeout: 200, reconnect_max: 100, pool_wait_timeout: 200}\n";
+             "\", command_timeout: 200ms, reconnect_max: 100ms, pool_wait_timeout: 200ms}\n";
     daemon = std::make_unique<DaemonHarness>(d);
     NginxOptions n;
     n.vars["D"] = daemon->socket_path();

@@ -10,7 +10,7 @@ namespace spindle::test {
 ExamplesStack::ExamplesStack() {
   redis = std::make_unique<RedisServer>();
   std::string redis_cfg = "{address: \"" + redis->address() +
-                          "\", reconnect_max: 200, pool_wait_timeout: 200}";
+                          "\", reconnect_max: 200ms, pool_wait_timeout: 200ms}";
   DaemonOptions d;
   d.expect_workers = 2;
   d.yaml = std::string("workers: 2\nlog:\n  level: debug\napps:\n") +
