@@ -2,10 +2,13 @@
 /*
  * ngx_http_spindle_request.c: builds the request frames sent to spindled.
  *
- * The REQUEST_HEAD frame (method, URI, protocol, spindle_param values and
- * the request headers in arrival order) is sized first and then written
- * into one buffer, with no per-header allocation; a bodiless request gets
- * its REQUEST_END frame in the same buffer. A request body goes through
+ * The REQUEST_HEAD frame (method, URI, path, protocol, spindle_param
+ * values and the request headers in arrival order) is built in two passes,
+ * the way the uwsgi module builds its packet: a length helper per part
+ * (URI, params, headers) sizes it, then the matching write helper fills
+ * one buffer through the codec's primitives (spindle_request_head_begin,
+ * spindle_put_str, spindle_put_field), with no per-header allocation; a
+ * bodiless request gets its REQUEST_END frame in the same buffer. A request body goes through
  * ngx_http_spindle_body_output_filter, installed as u->output.output_filter
  * like the proxy module's chunked body filter: each body buffer becomes a
  * REQUEST_BODY frame (split at the protocol's frame limit), and the end of
@@ -19,6 +22,52 @@
 #include "ngx_http_spindle_module.h"
 
 
+/* what one REQUEST_HEAD carries besides the strings, and its size */
+typedef struct {
+    off_t                          content_length;
+    ngx_uint_t                     has_body;     /* a body follows */
+    size_t                         uri_len;      /* the uri string's bytes */
+    uintptr_t                      escape;       /* bytes escaping adds */
+    ngx_uint_t                     nparams;
+    ngx_uint_t                     nheaders;
+    size_t                         payload;      /* the frame's payload */
+} ngx_http_spindle_head_t;
+
+
+/* the state of one pass over the forwarded request headers */
+typedef struct {
+    ngx_list_part_t               *part;
+    ngx_uint_t                     i;
+} ngx_http_spindle_headers_iter_t;
+
+
+static void ngx_http_spindle_body_kind(ngx_http_request_t *r,
+    ngx_http_spindle_loc_conf_t *slcf, ngx_http_spindle_head_t *h);
+static size_t ngx_http_spindle_uri_len(ngx_http_request_t *r,
+    ngx_http_spindle_head_t *h);
+static u_char *ngx_http_spindle_write_uri(ngx_http_request_t *r,
+    ngx_http_spindle_head_t *h, u_char *p);
+static ngx_uint_t ngx_http_spindle_param_lengths(ngx_http_script_engine_t *le,
+    size_t *key_len, size_t *val_len);
+static size_t ngx_http_spindle_params_len(ngx_http_request_t *r,
+    ngx_http_spindle_params_t *params, ngx_uint_t *nparams);
+static void ngx_http_spindle_run_codes(ngx_http_script_engine_t *e);
+static u_char *ngx_http_spindle_write_params(ngx_http_request_t *r,
+    ngx_http_spindle_params_t *params, u_char *p);
+static ngx_table_elt_t *ngx_http_spindle_next_header(ngx_http_request_t *r,
+    ngx_http_spindle_headers_iter_t *it);
+static size_t ngx_http_spindle_headers_len(ngx_http_request_t *r,
+    ngx_uint_t *nheaders);
+static u_char *ngx_http_spindle_write_headers(ngx_http_request_t *r,
+    u_char *p);
+static ngx_int_t ngx_http_spindle_size_head(ngx_http_request_t *r,
+    ngx_http_spindle_loc_conf_t *slcf, ngx_http_spindle_head_t *h);
+static ngx_chain_t *ngx_http_spindle_write_head(ngx_http_request_t *r,
+    ngx_http_spindle_loc_conf_t *slcf, ngx_http_spindle_head_t *h,
+    ngx_uint_t end_inline);
+static ngx_int_t ngx_http_spindle_chain_body(ngx_http_request_t *r,
+    ngx_chain_t *head);
+static ngx_chain_t *ngx_http_spindle_end_frame(ngx_http_request_t *r);
 static ngx_int_t ngx_http_spindle_body_output_filter(void *data,
     ngx_chain_t *in);
 static ngx_chain_t *ngx_http_spindle_frame_header_buf(ngx_http_request_t *r,
@@ -40,337 +89,42 @@ static u_char  ngx_http_spindle_piece_tag;    /* pieces of a split buffer */
 ngx_int_t
 ngx_http_spindle_create_request(ngx_http_request_t *r)
 {
-    off_t                          content_length;
-    size_t                         len, payload, key_len, val_len, uri_len;
-    u_char                        *p, *val;
-    uintptr_t                      escape;
-    ngx_buf_t                     *b;
-    ngx_uint_t                     i, nparams, nheaders, skip_empty, has_body;
     ngx_uint_t                     end_inline;
-    ngx_chain_t                   *cl, *body, **ll;
-    ngx_list_part_t               *part;
-    ngx_table_elt_t               *header;
+    ngx_chain_t                   *cl;
     ngx_http_upstream_t           *u;
     ngx_http_spindle_ctx_t        *ctx;
-    ngx_http_script_code_pt        code;
-    ngx_http_script_engine_t       e, le;
-    ngx_http_spindle_params_t     *params;
+    ngx_http_spindle_head_t        h;
     ngx_http_spindle_loc_conf_t   *slcf;
-    ngx_http_script_len_code_pt    lcode;
 
     u = r->upstream;
     ctx = ngx_http_get_module_ctx(r, ngx_http_spindle_module);
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_spindle_module);
-    params = &slcf->params;
 
-    /* what follows the head: nothing, a buffered body, or a stream */
+    ngx_http_spindle_body_kind(r, slcf, &h);
 
-    content_length = 0;
-    has_body = 0;
-
-    if (slcf->upstream.pass_request_body) {
-
-        if (r->request_body_no_buffering) {
-
-            if (r->headers_in.chunked) {
-                content_length = -1;
-                has_body = 1;
-
-            } else if (r->headers_in.content_length_n > 0) {
-                content_length = r->headers_in.content_length_n;
-                has_body = 1;
-            }
-
-        } else {
-            for (cl = u->request_bufs; cl; cl = cl->next) {
-                content_length += ngx_buf_size(cl->buf);
-            }
-
-            has_body = (content_length > 0);
-        }
-    }
-
-    end_inline = !has_body;
-
-    /* the URI as the client sent it, or as rewritten */
-
-    escape = 0;
-
-    if (r->valid_unparsed_uri) {
-        uri_len = r->unparsed_uri.len;
-
-    } else {
-        escape = 2 * ngx_escape_uri(NULL, r->uri.data, r->uri.len,
-                                    NGX_ESCAPE_URI);
-        uri_len = r->uri.len + escape
-                  + (r->args.len ? 1 + r->args.len : 0);
-    }
-
-    /* the path the location was matched on (decoded, dot segments merged):
-     * the daemon routes on it, never on the raw URI */
-
-    payload = 16 + 4 + r->method_name.len + 4 + uri_len + 4 + r->uri.len
-              + 4 + r->http_protocol.len;
-
-    /* pass 1: the length of every field */
-
-    nparams = 0;
-
-    if (params->lengths) {
-        ngx_memzero(&le, sizeof(ngx_http_script_engine_t));
-
-        ngx_http_script_flush_no_cacheable_variables(r, params->flushes);
-        le.flushed = 1;
-
-        le.ip = params->lengths->elts;
-        le.request = r;
-
-        while (*(uintptr_t *) le.ip) {
-
-            lcode = *(ngx_http_script_len_code_pt *) le.ip;
-            key_len = lcode(&le);
-
-            lcode = *(ngx_http_script_len_code_pt *) le.ip;
-            skip_empty = lcode(&le);
-
-            for (val_len = 0; *(uintptr_t *) le.ip; val_len += lcode(&le)) {
-                lcode = *(ngx_http_script_len_code_pt *) le.ip;
-            }
-            le.ip += sizeof(uintptr_t);
-
-            if (skip_empty && val_len == 0) {
-                continue;
-            }
-
-            payload += 8 + key_len + val_len;
-            nparams++;
-        }
-    }
-
-    nheaders = 0;
-
-    if (slcf->upstream.pass_request_headers) {
-        part = &r->headers_in.headers.part;
-        header = part->elts;
-
-        for (i = 0; /* void */; i++) {
-
-            if (i >= part->nelts) {
-                if (part->next == NULL) {
-                    break;
-                }
-
-                part = part->next;
-                header = part->elts;
-                i = 0;
-            }
-
-#if (NGX_HTTP_CACHE)
-            if (ngx_http_spindle_skip_cached(r, &header[i])) {
-                continue;
-            }
-#endif
-
-            payload += 8 + header[i].key.len + header[i].value.len;
-            nheaders++;
-        }
-    }
-
-    if (nheaders > SPINDLE_MAX_FIELDS) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "spindle request has too many headers: %ui, "
-                      "the protocol allows %d", nheaders, SPINDLE_MAX_FIELDS);
+    if (ngx_http_spindle_size_head(r, slcf, &h) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (payload > SPINDLE_MAX_HEAD_SIZE) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "spindle request head too large: %uz bytes, "
-                      "the protocol allows %d", payload, SPINDLE_MAX_HEAD_SIZE);
-        return NGX_ERROR;
-    }
+    /* a bodiless request's REQUEST_END goes in the head's buffer */
 
-    len = SPINDLE_FRAME_HEADER_SIZE + payload
-          + (end_inline ? SPINDLE_FRAME_HEADER_SIZE : 0);
+    end_inline = !h.has_body;
 
-    /* pass 2: one buffer, written in place */
-
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->tag = (ngx_buf_tag_t) &ngx_http_spindle_raw_tag;
-    b->flush = 1;
-
-    cl = ngx_alloc_chain_link(r->pool);
+    cl = ngx_http_spindle_write_head(r, slcf, &h, end_inline);
     if (cl == NULL) {
         return NGX_ERROR;
     }
 
-    cl->buf = b;
-
-    p = b->last;
-
-    spindle_frame_header_encode(p, SPINDLE_FRAME_REQUEST_HEAD,
-                                (uint32_t) payload);
-    p += SPINDLE_FRAME_HEADER_SIZE;
-
-    p = spindle_put_u16(p, has_body ? SPINDLE_REQUEST_HAS_BODY : 0);
-    p = spindle_put_u16(p, (uint16_t) nparams);
-    p = spindle_put_u16(p, (uint16_t) nheaders);
-    p = spindle_put_u16(p, 0);
-    p = spindle_put_i64(p, (int64_t) content_length);
-
-    p = spindle_put_str(p, r->method_name.data,
-                        (uint32_t) r->method_name.len);
-
-    p = spindle_put_u32(p, (uint32_t) uri_len);
-
-    if (r->valid_unparsed_uri) {
-        p = ngx_cpymem(p, r->unparsed_uri.data, r->unparsed_uri.len);
-
-    } else {
-        if (escape) {
-            ngx_escape_uri(p, r->uri.data, r->uri.len, NGX_ESCAPE_URI);
-            p += r->uri.len + escape;
-
-        } else {
-            p = ngx_cpymem(p, r->uri.data, r->uri.len);
-        }
-
-        if (r->args.len) {
-            *p++ = '?';
-            p = ngx_cpymem(p, r->args.data, r->args.len);
-        }
-    }
-
-    p = spindle_put_str(p, r->uri.data, (uint32_t) r->uri.len);
-
-    p = spindle_put_str(p, r->http_protocol.data,
-                        (uint32_t) r->http_protocol.len);
-
-    if (params->lengths) {
-        ngx_memzero(&e, sizeof(ngx_http_script_engine_t));
-
-        e.ip = params->values->elts;
-        e.request = r;
-        e.flushed = 1;
-
-        le.ip = params->lengths->elts;
-
-        while (*(uintptr_t *) le.ip) {
-
-            lcode = *(ngx_http_script_len_code_pt *) le.ip;
-            key_len = lcode(&le);
-
-            lcode = *(ngx_http_script_len_code_pt *) le.ip;
-            skip_empty = lcode(&le);
-
-            for (val_len = 0; *(uintptr_t *) le.ip; val_len += lcode(&le)) {
-                lcode = *(ngx_http_script_len_code_pt *) le.ip;
-            }
-            le.ip += sizeof(uintptr_t);
-
-            if (skip_empty && val_len == 0) {
-                e.skip = 1;
-
-                while (*(uintptr_t *) e.ip) {
-                    code = *(ngx_http_script_code_pt *) e.ip;
-                    code((ngx_http_script_engine_t *) &e);
-                }
-                e.ip += sizeof(uintptr_t);
-
-                e.skip = 0;
-
-                continue;
-            }
-
-            /* the key: its length, then the key copy code */
-
-            e.pos = spindle_put_u32(p, (uint32_t) key_len);
-
-            code = *(ngx_http_script_code_pt *) e.ip;
-            code((ngx_http_script_engine_t *) &e);
-
-            /* the value: its length, then the value codes */
-
-            e.pos = spindle_put_u32(e.pos, (uint32_t) val_len);
-            val = e.pos;
-
-            while (*(uintptr_t *) e.ip) {
-                code = *(ngx_http_script_code_pt *) e.ip;
-                code((ngx_http_script_engine_t *) &e);
-            }
-            e.ip += sizeof(uintptr_t);
-
-            if (e.status || (size_t) (e.pos - val) != val_len) {
-                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                              "spindle param length mismatch");
-                return NGX_ERROR;
-            }
-
-            ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "spindle param: \"%*s\" %uz bytes",
-                           key_len, p + 4, val_len);
-
-            p = e.pos;
-        }
-    }
-
-    if (slcf->upstream.pass_request_headers) {
-        part = &r->headers_in.headers.part;
-        header = part->elts;
-
-        for (i = 0; /* void */; i++) {
-
-            if (i >= part->nelts) {
-                if (part->next == NULL) {
-                    break;
-                }
-
-                part = part->next;
-                header = part->elts;
-                i = 0;
-            }
-
-#if (NGX_HTTP_CACHE)
-            if (ngx_http_spindle_skip_cached(r, &header[i])) {
-                continue;
-            }
-#endif
-
-            p = spindle_put_str(p, header[i].key.data,
-                                (uint32_t) header[i].key.len);
-            p = spindle_put_str(p, header[i].value.data,
-                                (uint32_t) header[i].value.len);
-        }
-    }
-
     if (end_inline) {
-        spindle_frame_header_encode(p, SPINDLE_FRAME_REQUEST_END, 0);
-        p += SPINDLE_FRAME_HEADER_SIZE;
         ctx->end_sent = 1;
     }
 
-    if (p != b->last + len) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "spindle request length mismatch: "
-                      "wrote %uz bytes, computed %uz",
-                      (size_t) (p - b->last), len);
-        return NGX_ERROR;
-    }
-
-    b->last = p;
-
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "spindle request head: %uz bytes, %ui params, "
-                   "%ui headers, body %O", len, nparams, nheaders,
-                   has_body ? content_length : (off_t) 0);
+                   "spindle request head: %uz payload bytes, %ui params, "
+                   "%ui headers, body %O", h.payload, h.nparams, h.nheaders,
+                   h.has_body ? h.content_length : (off_t) 0);
 
-    /* the body */
-
-    if (!has_body) {
+    if (!h.has_body) {
         u->request_bufs = cl;
         cl->next = NULL;
         return NGX_OK;
@@ -388,13 +142,450 @@ ngx_http_spindle_create_request(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    /* buffered: [head] [copies of the body buffers] [end] */
+    if (ngx_http_spindle_chain_body(r, cl) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->end_sent = 1;
+
+    return NGX_OK;
+}
+
+
+/* what follows the head: nothing, a buffered body, or a stream */
+
+static void
+ngx_http_spindle_body_kind(ngx_http_request_t *r,
+    ngx_http_spindle_loc_conf_t *slcf, ngx_http_spindle_head_t *h)
+{
+    ngx_chain_t  *cl;
+
+    h->content_length = 0;
+    h->has_body = 0;
+
+    if (!slcf->upstream.pass_request_body) {
+        return;
+    }
+
+    if (r->request_body_no_buffering) {
+
+        if (r->headers_in.chunked) {
+            h->content_length = -1;
+            h->has_body = 1;
+
+        } else if (r->headers_in.content_length_n > 0) {
+            h->content_length = r->headers_in.content_length_n;
+            h->has_body = 1;
+        }
+
+        return;
+    }
+
+    for (cl = r->upstream->request_bufs; cl; cl = cl->next) {
+        h->content_length += ngx_buf_size(cl->buf);
+    }
+
+    h->has_body = (h->content_length > 0);
+}
+
+
+/* the URI as the client sent it, or as rewritten */
+
+static size_t
+ngx_http_spindle_uri_len(ngx_http_request_t *r, ngx_http_spindle_head_t *h)
+{
+    h->escape = 0;
+
+    if (r->valid_unparsed_uri) {
+        return r->unparsed_uri.len;
+    }
+
+    h->escape = 2 * ngx_escape_uri(NULL, r->uri.data, r->uri.len,
+                                   NGX_ESCAPE_URI);
+
+    return r->uri.len + h->escape + (r->args.len ? 1 + r->args.len : 0);
+}
+
+
+static u_char *
+ngx_http_spindle_write_uri(ngx_http_request_t *r, ngx_http_spindle_head_t *h,
+    u_char *p)
+{
+    p = spindle_put_u32(p, (uint32_t) h->uri_len);
+
+    if (r->valid_unparsed_uri) {
+        return ngx_cpymem(p, r->unparsed_uri.data, r->unparsed_uri.len);
+    }
+
+    if (h->escape) {
+        ngx_escape_uri(p, r->uri.data, r->uri.len, NGX_ESCAPE_URI);
+        p += r->uri.len + h->escape;
+
+    } else {
+        p = ngx_cpymem(p, r->uri.data, r->uri.len);
+    }
+
+    if (r->args.len) {
+        *p++ = '?';
+        p = ngx_cpymem(p, r->args.data, r->args.len);
+    }
+
+    return p;
+}
+
+
+/*
+ * Runs one spindle_param's length codes (key, skip-empty flag, value
+ * parts; see ngx_http_spindle_init_params) and returns whether the param
+ * is skipped: an "if_not_empty" param whose value is empty.
+ */
+
+static ngx_uint_t
+ngx_http_spindle_param_lengths(ngx_http_script_engine_t *le, size_t *key_len,
+    size_t *val_len)
+{
+    ngx_uint_t                    skip_empty;
+    ngx_http_script_len_code_pt   lcode;
+
+    lcode = *(ngx_http_script_len_code_pt *) le->ip;
+    *key_len = lcode(le);
+
+    lcode = *(ngx_http_script_len_code_pt *) le->ip;
+    skip_empty = lcode(le);
+
+    for (*val_len = 0; *(uintptr_t *) le->ip; *val_len += lcode(le)) {
+        lcode = *(ngx_http_script_len_code_pt *) le->ip;
+    }
+    le->ip += sizeof(uintptr_t);
+
+    return skip_empty && *val_len == 0;
+}
+
+
+static size_t
+ngx_http_spindle_params_len(ngx_http_request_t *r,
+    ngx_http_spindle_params_t *params, ngx_uint_t *nparams)
+{
+    size_t                     len, key_len, val_len;
+    ngx_http_script_engine_t   le;
+
+    *nparams = 0;
+
+    if (params->lengths == NULL) {
+        return 0;
+    }
+
+    ngx_memzero(&le, sizeof(ngx_http_script_engine_t));
+
+    ngx_http_script_flush_no_cacheable_variables(r, params->flushes);
+    le.flushed = 1;
+
+    le.ip = params->lengths->elts;
+    le.request = r;
+
+    for (len = 0; *(uintptr_t *) le.ip; /* void */) {
+
+        if (ngx_http_spindle_param_lengths(&le, &key_len, &val_len)) {
+            continue;
+        }
+
+        len += SPINDLE_FIELD_SIZE(key_len, val_len);
+        (*nparams)++;
+    }
+
+    return len;
+}
+
+
+/* runs script codes up to the next terminator and steps past it */
+
+static void
+ngx_http_spindle_run_codes(ngx_http_script_engine_t *e)
+{
+    ngx_http_script_code_pt  code;
+
+    while (*(uintptr_t *) e->ip) {
+        code = *(ngx_http_script_code_pt *) e->ip;
+        code(e);
+    }
+    e->ip += sizeof(uintptr_t);
+}
+
+
+/* the values' codes write each param; NULL if a value's length changed */
+
+static u_char *
+ngx_http_spindle_write_params(ngx_http_request_t *r,
+    ngx_http_spindle_params_t *params, u_char *p)
+{
+    size_t                     key_len, val_len;
+    u_char                    *val;
+    ngx_http_script_code_pt    code;
+    ngx_http_script_engine_t   e, le;
+
+    if (params->lengths == NULL) {
+        return p;
+    }
+
+    ngx_memzero(&e, sizeof(ngx_http_script_engine_t));
+    ngx_memzero(&le, sizeof(ngx_http_script_engine_t));
+
+    e.ip = params->values->elts;
+    e.request = r;
+    e.flushed = 1;
+
+    le.ip = params->lengths->elts;
+    le.request = r;
+    le.flushed = 1;
+
+    while (*(uintptr_t *) le.ip) {
+
+        if (ngx_http_spindle_param_lengths(&le, &key_len, &val_len)) {
+            e.skip = 1;     /* its codes run, and write nothing */
+            ngx_http_spindle_run_codes(&e);
+            e.skip = 0;
+            continue;
+        }
+
+        /* the key: its length, then the key copy code */
+
+        e.pos = spindle_put_u32(p, (uint32_t) key_len);
+
+        code = *(ngx_http_script_code_pt *) e.ip;
+        code(&e);
+
+        /* the value: its length, then the value codes */
+
+        e.pos = spindle_put_u32(e.pos, (uint32_t) val_len);
+        val = e.pos;
+
+        ngx_http_spindle_run_codes(&e);
+
+        if (e.status || (size_t) (e.pos - val) != val_len) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "spindle param length mismatch");
+            return NULL;
+        }
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "spindle param: \"%*s\" %uz bytes",
+                       key_len, p + 4, val_len);
+
+        p = e.pos;
+    }
+
+    return p;
+}
+
+
+/*
+ * The next request header to forward, in arrival order, or NULL after the
+ * last; it->part starts as NULL. Both passes walk the headers with it.
+ */
+
+static ngx_table_elt_t *
+ngx_http_spindle_next_header(ngx_http_request_t *r,
+    ngx_http_spindle_headers_iter_t *it)
+{
+    ngx_table_elt_t  *header;
+
+    if (it->part == NULL) {
+        it->part = &r->headers_in.headers.part;
+        it->i = 0;
+    }
+
+    for ( ;; ) {
+
+        if (it->i >= it->part->nelts) {
+            if (it->part->next == NULL) {
+                return NULL;
+            }
+
+            it->part = it->part->next;
+            it->i = 0;
+            continue;
+        }
+
+        header = (ngx_table_elt_t *) it->part->elts + it->i++;
+
+#if (NGX_HTTP_CACHE)
+        if (ngx_http_spindle_skip_cached(r, header)) {
+            continue;
+        }
+#endif
+
+        return header;
+    }
+}
+
+
+static size_t
+ngx_http_spindle_headers_len(ngx_http_request_t *r, ngx_uint_t *nheaders)
+{
+    size_t                            len;
+    ngx_table_elt_t                  *header;
+    ngx_http_spindle_headers_iter_t   it = { NULL, 0 };
+
+    len = 0;
+
+    for (*nheaders = 0; (header = ngx_http_spindle_next_header(r, &it));
+         (*nheaders)++)
+    {
+        len += SPINDLE_FIELD_SIZE(header->key.len, header->value.len);
+    }
+
+    return len;
+}
+
+
+static u_char *
+ngx_http_spindle_write_headers(ngx_http_request_t *r, u_char *p)
+{
+    ngx_table_elt_t                  *header;
+    ngx_http_spindle_headers_iter_t   it = { NULL, 0 };
+
+    while ((header = ngx_http_spindle_next_header(r, &it))) {
+        p = spindle_put_field(p, header->key.data, (uint32_t) header->key.len,
+                              header->value.data,
+                              (uint32_t) header->value.len);
+    }
+
+    return p;
+}
+
+
+/* pass 1: the length of every field, checked against the protocol */
+
+static ngx_int_t
+ngx_http_spindle_size_head(ngx_http_request_t *r,
+    ngx_http_spindle_loc_conf_t *slcf, ngx_http_spindle_head_t *h)
+{
+    h->uri_len = ngx_http_spindle_uri_len(r, h);
+
+    /* the path the location was matched on (decoded, dot segments merged):
+     * the daemon routes on it, never on the raw URI */
+
+    h->payload = SPINDLE_REQUEST_HEAD_FIXED
+                 + SPINDLE_STR_SIZE(r->method_name.len)
+                 + SPINDLE_STR_SIZE(h->uri_len)
+                 + SPINDLE_STR_SIZE(r->uri.len)
+                 + SPINDLE_STR_SIZE(r->http_protocol.len);
+
+    h->payload += ngx_http_spindle_params_len(r, &slcf->params, &h->nparams);
+
+    h->nheaders = 0;
+
+    if (slcf->upstream.pass_request_headers) {
+        h->payload += ngx_http_spindle_headers_len(r, &h->nheaders);
+    }
+
+    if (h->nheaders > SPINDLE_MAX_FIELDS) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "spindle request has too many headers: %ui, "
+                      "the protocol allows %d", h->nheaders,
+                      SPINDLE_MAX_FIELDS);
+        return NGX_ERROR;
+    }
+
+    if (h->payload > SPINDLE_MAX_HEAD_SIZE) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "spindle request head too large: %uz bytes, "
+                      "the protocol allows %d", h->payload,
+                      SPINDLE_MAX_HEAD_SIZE);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* pass 2: one buffer, written in place (and REQUEST_END if end_inline) */
+
+static ngx_chain_t *
+ngx_http_spindle_write_head(ngx_http_request_t *r,
+    ngx_http_spindle_loc_conf_t *slcf, ngx_http_spindle_head_t *h,
+    ngx_uint_t end_inline)
+{
+    size_t        len;
+    u_char       *p;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    len = SPINDLE_FRAME_HEADER_SIZE + h->payload
+          + (end_inline ? SPINDLE_FRAME_HEADER_SIZE : 0);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->tag = (ngx_buf_tag_t) &ngx_http_spindle_raw_tag;
+    b->flush = 1;
+
+    p = spindle_request_head_begin(b->last, (uint32_t) h->payload,
+                                   h->has_body ? SPINDLE_REQUEST_HAS_BODY : 0,
+                                   (uint16_t) h->nparams,
+                                   (uint16_t) h->nheaders,
+                                   (int64_t) h->content_length);
+
+    p = spindle_put_str(p, r->method_name.data,
+                        (uint32_t) r->method_name.len);
+    p = ngx_http_spindle_write_uri(r, h, p);
+    p = spindle_put_str(p, r->uri.data, (uint32_t) r->uri.len);
+    p = spindle_put_str(p, r->http_protocol.data,
+                        (uint32_t) r->http_protocol.len);
+
+    p = ngx_http_spindle_write_params(r, &slcf->params, p);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    if (slcf->upstream.pass_request_headers) {
+        p = ngx_http_spindle_write_headers(r, p);
+    }
+
+    if (end_inline) {
+        spindle_frame_header_encode(p, SPINDLE_FRAME_REQUEST_END, 0);
+        p += SPINDLE_FRAME_HEADER_SIZE;
+    }
+
+    if (p != b->last + len) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "spindle request length mismatch: "
+                      "wrote %uz bytes, computed %uz",
+                      (size_t) (p - b->last), len);
+        return NULL;
+    }
+
+    b->last = p;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    cl->buf = b;
+
+    return cl;
+}
+
+
+/* a buffered body: [head] [copies of the body buffers] [end] */
+
+static ngx_int_t
+ngx_http_spindle_chain_body(ngx_http_request_t *r, ngx_chain_t *head)
+{
+    ngx_buf_t            *b;
+    ngx_chain_t          *cl, *body, **ll;
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
 
     body = u->request_bufs;
-    u->request_bufs = cl;
-    ll = &cl->next;
+    u->request_bufs = head;
+    ll = &head->next;
 
-    while (body) {
+    for ( /* void */ ; body; body = body->next) {
         b = ngx_alloc_buf(r->pool);
         if (b == NULL) {
             return NGX_ERROR;
@@ -411,13 +602,30 @@ ngx_http_spindle_create_request(ngx_http_request_t *r)
         cl->buf = b;
         *ll = cl;
         ll = &cl->next;
-
-        body = body->next;
     }
+
+    cl = ngx_http_spindle_end_frame(r);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ll = cl;
+
+    return NGX_OK;
+}
+
+
+/* the REQUEST_END after a buffered body: the last buffer of the request */
+
+static ngx_chain_t *
+ngx_http_spindle_end_frame(ngx_http_request_t *r)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
 
     b = ngx_create_temp_buf(r->pool, SPINDLE_FRAME_HEADER_SIZE);
     if (b == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     spindle_frame_header_encode(b->last, SPINDLE_FRAME_REQUEST_END, 0);
@@ -428,16 +636,13 @@ ngx_http_spindle_create_request(ngx_http_request_t *r)
 
     cl = ngx_alloc_chain_link(r->pool);
     if (cl == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     cl->buf = b;
     cl->next = NULL;
-    *ll = cl;
 
-    ctx->end_sent = 1;
-
-    return NGX_OK;
+    return cl;
 }
 
 

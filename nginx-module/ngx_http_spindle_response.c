@@ -28,19 +28,21 @@
 
 static ngx_int_t ngx_http_spindle_parse_head(ngx_http_request_t *r,
     const u_char *payload, size_t len);
-static ngx_int_t ngx_http_spindle_check_field(spindle_str_t *name,
-    spindle_str_t *value);
+static ngx_int_t ngx_http_spindle_push_header(ngx_http_request_t *r,
+    spindle_field_t *f, u_char **p);
 static ngx_int_t ngx_http_spindle_parse(ngx_http_request_t *r,
     ngx_http_spindle_ctx_t *ctx, u_char **pos, u_char *last,
     u_char **data, u_char **data_end);
+static ngx_buf_t *ngx_http_spindle_pipe_piece(ngx_event_pipe_t *p,
+    ngx_buf_t *buf, u_char *data, u_char *data_end);
+static ngx_int_t ngx_http_spindle_body_piece(ngx_http_request_t *r,
+    ngx_http_spindle_ctx_t *ctx, u_char **pos, u_char *last, u_char **data,
+    u_char **data_end);
+static ngx_int_t ngx_http_spindle_frame_header(ngx_http_request_t *r,
+    ngx_http_spindle_ctx_t *ctx, u_char **pos, u_char *last);
 static ngx_int_t ngx_http_spindle_end(ngx_http_request_t *r,
     ngx_http_spindle_ctx_t *ctx);
 static off_t ngx_http_spindle_wanted(ngx_http_spindle_ctx_t *ctx);
-static const char *ngx_http_spindle_frame_name(ngx_uint_t type);
-
-
-#define NGX_HTTP_SPINDLE_E_NAME   -100
-#define NGX_HTTP_SPINDLE_E_VALUE  -101
 
 
 ngx_int_t
@@ -93,7 +95,7 @@ ngx_http_spindle_process_header(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "upstream sent invalid frame (unexpected %s frame "
                       "before the response head)",
-                      ngx_http_spindle_frame_name(fh.type));
+                      spindle_frame_name(fh.type));
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
 
@@ -146,67 +148,41 @@ ngx_http_spindle_process_header(ngx_http_request_t *r)
 
 
 /*
- * Two passes over the RESPONSE_HEAD payload: the first validates it and
- * sizes one allocation for every header's key, value and lowercase key;
- * the second fills u->headers_in.
+ * Two passes over the RESPONSE_HEAD payload with the codec's field
+ * iterator: the first validates it (the header name and value checks are
+ * the codec's) and sizes one allocation for every header's key, value and
+ * lowercase key; the second fills u->headers_in.
  */
 
 static ngx_int_t
 ngx_http_spindle_parse_head(ngx_http_request_t *r, const u_char *payload,
     size_t len)
 {
-    u_char                          *p;
-    size_t                           size;
-    uint16_t                         status, count, i;
-    ngx_int_t                        rc;
-    spindle_str_t                    name, value;
-    ngx_table_elt_t                 *h;
-    spindle_reader_t                 rd;
-    ngx_http_upstream_t             *u;
-    ngx_http_upstream_header_t      *hh;
-    ngx_http_upstream_main_conf_t   *umcf;
+    u_char               *p;
+    size_t                size;
+    uint16_t              status;
+    ngx_int_t             rc;
+    spindle_field_t       f;
+    spindle_fields_t      it;
+    spindle_status_t      st;
+    ngx_http_upstream_t  *u;
 
     u = r->upstream;
 
-    rd.pos = payload;
-    rd.end = payload + len;
-
-    if ((rc = spindle_get_u16(&rd, &status)) != SPINDLE_OK
-        || (rc = spindle_get_u16(&rd, &count)) != SPINDLE_OK)
-    {
-        goto invalid;
-    }
-
-    if (status < SPINDLE_STATUS_MIN || status > SPINDLE_STATUS_MAX) {
-        rc = SPINDLE_E_STATUS;
-        goto invalid;
-    }
-
-    if (count > SPINDLE_MAX_FIELDS) {
-        rc = SPINDLE_E_FIELDS;
-        goto invalid;
-    }
-
+    st = spindle_response_head_open(payload, len, &status, &it);
     size = 0;
 
-    for (i = 0; i < count; i++) {
-        if ((rc = spindle_get_str(&rd, &name)) != SPINDLE_OK
-            || (rc = spindle_get_str(&rd, &value)) != SPINDLE_OK)
-        {
-            goto invalid;
+    if (st == SPINDLE_OK) {
+        while ((st = spindle_fields_next(&it, &f)) == SPINDLE_OK) {
+            size += 2 * (size_t) f.name.len + 1 + f.value.len + 1;
         }
-
-        rc = ngx_http_spindle_check_field(&name, &value);
-        if (rc != NGX_OK) {
-            goto invalid;
-        }
-
-        size += 2 * (size_t) name.len + 1 + value.len + 1;
     }
 
-    if (rd.pos != rd.end) {
-        rc = SPINDLE_E_TRAILING;
-        goto invalid;
+    if (st != SPINDLE_DONE) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream sent invalid response head (%s)",
+                      spindle_strerror(st));
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
 
     p = NULL;
@@ -218,45 +194,17 @@ ngx_http_spindle_parse_head(ngx_http_request_t *r, const u_char *payload,
         }
     }
 
-    umcf = ngx_http_get_module_main_conf(r, ngx_http_upstream_module);
+    (void) spindle_response_head_open(payload, len, &status, &it);
 
-    rd.pos = payload + 4;
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "spindle status %ui, %ui headers",
+                   (ngx_uint_t) status, (ngx_uint_t) it.left);
 
-    for (i = 0; i < count; i++) {
-        (void) spindle_get_str(&rd, &name);
-        (void) spindle_get_str(&rd, &value);
-
-        h = ngx_list_push(&u->headers_in.headers);
-        if (h == NULL) {
-            return NGX_ERROR;
+    while (spindle_fields_next(&it, &f) == SPINDLE_OK) {
+        rc = ngx_http_spindle_push_header(r, &f, &p);
+        if (rc != NGX_OK) {
+            return rc;
         }
-
-        h->key.len = name.len;
-        h->key.data = p;
-        p = ngx_cpymem(p, name.data, name.len);
-        *p++ = '\0';
-
-        h->value.len = value.len;
-        h->value.data = p;
-        p = ngx_cpymem(p, value.data, value.len);
-        *p++ = '\0';
-
-        h->lowcase_key = p;
-        h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
-        p += name.len;
-
-        hh = ngx_hash_find(&umcf->headers_in_hash, h->hash,
-                           h->lowcase_key, h->key.len);
-
-        if (hh && hh->handler(r, h, hh->offset) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "upstream sent invalid header \"%V: %V\"",
-                          &h->key, &h->value);
-            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
-        }
-
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "spindle header: \"%V: %V\"", &h->key, &h->value);
     }
 
     u->headers_in.status_n = status;
@@ -265,66 +213,58 @@ ngx_http_spindle_parse_head(ngx_http_request_t *r, const u_char *payload,
         u->state->status = status;
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "spindle status %ui, %ui headers",
-                   (ngx_uint_t) status, (ngx_uint_t) count);
-
     return NGX_OK;
-
-invalid:
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "upstream sent invalid response head (%s)",
-                  rc == NGX_HTTP_SPINDLE_E_NAME ? "invalid header name" :
-                  rc == NGX_HTTP_SPINDLE_E_VALUE ? "invalid header value" :
-                  spindle_strerror((int) rc));
-
-    return NGX_HTTP_UPSTREAM_INVALID_HEADER;
 }
 
 
-/* a header name must be a token; a value must not split the response */
+/*
+ * One validated header into u->headers_in, its strings copied to *p, and
+ * through the upstream module's headers_in handler for its name.
+ */
 
 static ngx_int_t
-ngx_http_spindle_check_field(spindle_str_t *name, spindle_str_t *value)
+ngx_http_spindle_push_header(ngx_http_request_t *r, spindle_field_t *f,
+    u_char **p)
 {
-    u_char     ch;
-    uint32_t   i;
+    ngx_table_elt_t                 *h;
+    ngx_http_upstream_t             *u;
+    ngx_http_upstream_header_t      *hh;
+    ngx_http_upstream_main_conf_t   *umcf;
 
-    static uint32_t  token[] = {
-        0x00000000, /* 0000 0000 0000 0000  0000 0000 0000 0000 */
+    u = r->upstream;
+    umcf = ngx_http_get_module_main_conf(r, ngx_http_upstream_module);
 
-                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
-        0x03ff6cfa, /* 0000 0011 1111 1111  0110 1100 1111 1010 */
-
-                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
-        0xc7fffffe, /* 1100 0111 1111 1111  1111 1111 1111 1110 */
-
-                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
-        0x57ffffff, /* 0101 0111 1111 1111  1111 1111 1111 1111 */
-
-        0x00000000, 0x00000000, 0x00000000, 0x00000000
-    };
-
-    if (name->len == 0) {
-        return NGX_HTTP_SPINDLE_E_NAME;
+    h = ngx_list_push(&u->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
     }
 
-    for (i = 0; i < name->len; i++) {
-        ch = (u_char) name->data[i];
+    h->key.len = f->name.len;
+    h->key.data = *p;
+    *p = ngx_cpymem(*p, f->name.data, f->name.len);
+    *(*p)++ = '\0';
 
-        if (!(token[ch >> 5] & (1U << (ch & 0x1f)))) {
-            return NGX_HTTP_SPINDLE_E_NAME;
-        }
+    h->value.len = f->value.len;
+    h->value.data = *p;
+    *p = ngx_cpymem(*p, f->value.data, f->value.len);
+    *(*p)++ = '\0';
+
+    h->lowcase_key = *p;
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+    *p += f->name.len;
+
+    hh = ngx_hash_find(&umcf->headers_in_hash, h->hash,
+                       h->lowcase_key, h->key.len);
+
+    if (hh && hh->handler(r, h, hh->offset) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream sent invalid header \"%V: %V\"",
+                      &h->key, &h->value);
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
 
-    for (i = 0; i < value->len; i++) {
-        ch = (u_char) value->data[i];
-
-        if (ch == '\r' || ch == '\n' || ch == '\0') {
-            return NGX_HTTP_SPINDLE_E_VALUE;
-        }
-    }
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "spindle header: \"%V: %V\"", &h->key, &h->value);
 
     return NGX_OK;
 }
@@ -369,7 +309,6 @@ ngx_http_spindle_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
     u_char                  *pos, *data, *data_end;
     ngx_int_t                rc;
     ngx_buf_t               *b, **prev;
-    ngx_chain_t             *cl;
     ngx_http_request_t      *r;
     ngx_http_upstream_t     *u;
     ngx_http_spindle_ctx_t  *ctx;
@@ -408,37 +347,13 @@ ngx_http_spindle_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
         rc = ngx_http_spindle_parse(r, ctx, &pos, buf->last, &data, &data_end);
 
         if (rc == NGX_OK) {
-
-            /* a piece of body: a shadow of the raw buffer */
-
-            cl = ngx_chain_get_free_buf(p->pool, &p->free);
-            if (cl == NULL) {
+            b = ngx_http_spindle_pipe_piece(p, buf, data, data_end);
+            if (b == NULL) {
                 return NGX_ERROR;
             }
 
-            b = cl->buf;
-
-            ngx_memzero(b, sizeof(ngx_buf_t));
-
-            b->pos = data;
-            b->last = data_end;
-            b->start = buf->start;
-            b->end = buf->end;
-            b->tag = p->tag;
-            b->temporary = 1;
-            b->recycled = 1;
-
             *prev = b;
             prev = &b->shadow;
-
-            if (p->in) {
-                *p->last_in = cl;
-            } else {
-                p->in = cl;
-            }
-            p->last_in = &cl->next;
-
-            b->num = buf->num;  /* buffer number for the debug log */
 
             continue;
         }
@@ -484,6 +399,45 @@ ngx_http_spindle_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
     }
 
     return NGX_OK;
+}
+
+
+/* a piece of body for the pipe's input chain: a shadow of the raw buffer */
+
+static ngx_buf_t *
+ngx_http_spindle_pipe_piece(ngx_event_pipe_t *p, ngx_buf_t *buf, u_char *data,
+    u_char *data_end)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ngx_chain_get_free_buf(p->pool, &p->free);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    b = cl->buf;
+
+    ngx_memzero(b, sizeof(ngx_buf_t));
+
+    b->pos = data;
+    b->last = data_end;
+    b->start = buf->start;
+    b->end = buf->end;
+    b->tag = p->tag;
+    b->temporary = 1;
+    b->recycled = 1;
+
+    if (p->in) {
+        *p->last_in = cl;
+    } else {
+        p->in = cl;
+    }
+    p->last_in = &cl->next;
+
+    b->num = buf->num;  /* buffer number for the debug log */
+
+    return b;
 }
 
 
@@ -588,10 +542,8 @@ static ngx_int_t
 ngx_http_spindle_parse(ngx_http_request_t *r, ngx_http_spindle_ctx_t *ctx,
     u_char **pos, u_char *last, u_char **data, u_char **data_end)
 {
-    size_t                   n;
-    u_char                  *h;
-    int                      rc;
-    spindle_frame_header_t   fh;
+    size_t     n;
+    ngx_int_t  rc;
 
     for ( ;; ) {
 
@@ -606,30 +558,8 @@ ngx_http_spindle_parse(ngx_http_request_t *r, ngx_http_spindle_ctx_t *ctx,
                 return NGX_AGAIN;
             }
 
-            n = ngx_min(ctx->rest, (size_t) (last - *pos));
-
-            *data = *pos;
-            *pos += n;
-            *data_end = *pos;
-
-            ctx->rest -= n;
-            ctx->received += n;
-
-            if (ctx->rest == 0) {
-                ctx->state = ngx_http_spindle_st_frame_header;
-            }
-
-            if (r->upstream->headers_in.content_length_n >= 0
-                && ctx->received > r->upstream->headers_in.content_length_n
-                && r->method != NGX_HTTP_HEAD)
-            {
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "upstream sent more data than specified in "
-                              "\"Content-Length\" header");
-                return NGX_ERROR;
-            }
-
-            return NGX_OK;
+            return ngx_http_spindle_body_piece(r, ctx, pos, last, data,
+                                               data_end);
 
         case ngx_http_spindle_st_abort:
 
@@ -647,76 +577,134 @@ ngx_http_spindle_parse(ngx_http_request_t *r, ngx_http_spindle_ctx_t *ctx,
 
         case ngx_http_spindle_st_frame_header:
 
-            if (ctx->header_len == 0
-                && (size_t) (last - *pos) >= SPINDLE_FRAME_HEADER_SIZE)
-            {
-                h = *pos;
-                *pos += SPINDLE_FRAME_HEADER_SIZE;
-
-            } else {
-
-                /* a frame header split across reads */
-
-                n = ngx_min(SPINDLE_FRAME_HEADER_SIZE - ctx->header_len,
-                            (size_t) (last - *pos));
-
-                ngx_memcpy(ctx->header + ctx->header_len, *pos, n);
-                ctx->header_len += n;
-                *pos += n;
-
-                if (ctx->header_len < SPINDLE_FRAME_HEADER_SIZE) {
-                    return NGX_AGAIN;
-                }
-
-                ctx->header_len = 0;
-                h = ctx->header;
-            }
-
-            rc = spindle_frame_header_decode(h, SPINDLE_FRAME_HEADER_SIZE,
-                                             NULL, &fh);
-            if (rc != SPINDLE_OK) {
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "upstream sent invalid frame header (%s)",
-                              spindle_strerror(rc));
-                return NGX_ERROR;
-            }
-
-            switch (fh.type) {
-
-            case SPINDLE_FRAME_RESPONSE_BODY:
-                ctx->state = ngx_http_spindle_st_body;
-                ctx->rest = fh.length;
-                break;
-
-            case SPINDLE_FRAME_RESPONSE_END:
-                if (ngx_http_spindle_end(r, ctx) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                ctx->state = ngx_http_spindle_st_done;
-                return NGX_DONE;
-
-            case SPINDLE_FRAME_ABORT:
-                if (fh.length == 0) {
-                    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                                  "upstream aborted the response");
-                    return NGX_ERROR;
-                }
-
-                ctx->state = ngx_http_spindle_st_abort;
-                ctx->rest = fh.length;
-                break;
-
-            default:
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "upstream sent invalid frame (unexpected %s "
-                              "frame in the response body)",
-                              ngx_http_spindle_frame_name(fh.type));
-                return NGX_ERROR;
+            rc = ngx_http_spindle_frame_header(r, ctx, pos, last);
+            if (rc != NGX_OK) {
+                return rc;
             }
 
             break;
         }
+    }
+}
+
+
+/* the next piece of a RESPONSE_BODY frame's payload: [*pos, last) is not
+ * empty */
+
+static ngx_int_t
+ngx_http_spindle_body_piece(ngx_http_request_t *r,
+    ngx_http_spindle_ctx_t *ctx, u_char **pos, u_char *last, u_char **data,
+    u_char **data_end)
+{
+    size_t  n;
+
+    n = ngx_min(ctx->rest, (size_t) (last - *pos));
+
+    *data = *pos;
+    *pos += n;
+    *data_end = *pos;
+
+    ctx->rest -= n;
+    ctx->received += n;
+
+    if (ctx->rest == 0) {
+        ctx->state = ngx_http_spindle_st_frame_header;
+    }
+
+    if (r->upstream->headers_in.content_length_n >= 0
+        && ctx->received > r->upstream->headers_in.content_length_n
+        && r->method != NGX_HTTP_HEAD)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream sent more data than specified in "
+                      "\"Content-Length\" header");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Reads one frame header (kept in ctx->header when split across reads)
+ * and moves to the state its type starts. NGX_OK: go on parsing; NGX_AGAIN,
+ * NGX_DONE and NGX_ERROR (logged) as for ngx_http_spindle_parse.
+ */
+
+static ngx_int_t
+ngx_http_spindle_frame_header(ngx_http_request_t *r,
+    ngx_http_spindle_ctx_t *ctx, u_char **pos, u_char *last)
+{
+    size_t                   n;
+    u_char                  *h;
+    spindle_status_t         rc;
+    spindle_frame_header_t   fh;
+
+    if (ctx->header_len == 0
+        && (size_t) (last - *pos) >= SPINDLE_FRAME_HEADER_SIZE)
+    {
+        h = *pos;
+        *pos += SPINDLE_FRAME_HEADER_SIZE;
+
+    } else {
+
+        /* a frame header split across reads */
+
+        n = ngx_min(SPINDLE_FRAME_HEADER_SIZE - ctx->header_len,
+                    (size_t) (last - *pos));
+
+        ngx_memcpy(ctx->header + ctx->header_len, *pos, n);
+        ctx->header_len += n;
+        *pos += n;
+
+        if (ctx->header_len < SPINDLE_FRAME_HEADER_SIZE) {
+            return NGX_AGAIN;
+        }
+
+        ctx->header_len = 0;
+        h = ctx->header;
+    }
+
+    rc = spindle_frame_header_decode(h, SPINDLE_FRAME_HEADER_SIZE, NULL, &fh);
+    if (rc != SPINDLE_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream sent invalid frame header (%s)",
+                      spindle_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    switch (fh.type) {
+
+    case SPINDLE_FRAME_RESPONSE_BODY:
+        ctx->state = ngx_http_spindle_st_body;
+        ctx->rest = fh.length;
+        return NGX_OK;
+
+    case SPINDLE_FRAME_RESPONSE_END:
+        if (ngx_http_spindle_end(r, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->state = ngx_http_spindle_st_done;
+        return NGX_DONE;
+
+    case SPINDLE_FRAME_ABORT:
+        if (fh.length == 0) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "upstream aborted the response");
+            return NGX_ERROR;
+        }
+
+        ctx->state = ngx_http_spindle_st_abort;
+        ctx->rest = fh.length;
+        return NGX_OK;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream sent invalid frame (unexpected %s "
+                      "frame in the response body)",
+                      spindle_frame_name(fh.type));
+        return NGX_ERROR;
     }
 }
 
@@ -768,22 +756,6 @@ ngx_http_spindle_wanted(ngx_http_spindle_ctx_t *ctx)
 
     default: /* ngx_http_spindle_st_frame_header */
         return (off_t) (SPINDLE_FRAME_HEADER_SIZE - ctx->header_len);
-    }
-}
-
-
-static const char *
-ngx_http_spindle_frame_name(ngx_uint_t type)
-{
-    switch (type) {
-    case SPINDLE_FRAME_REQUEST_HEAD:  return "request head";
-    case SPINDLE_FRAME_REQUEST_BODY:  return "request body";
-    case SPINDLE_FRAME_REQUEST_END:   return "request end";
-    case SPINDLE_FRAME_RESPONSE_HEAD: return "response head";
-    case SPINDLE_FRAME_RESPONSE_BODY: return "response body";
-    case SPINDLE_FRAME_RESPONSE_END:  return "response end";
-    case SPINDLE_FRAME_ABORT:         return "abort";
-    default:                          return "unknown";
     }
 }
 

@@ -8,9 +8,6 @@
 
 #include <string.h>
 
-#define SPINDLE_REQUEST_HEAD_FIXED   16  /* flags, counts, reserved, i64 */
-#define SPINDLE_RESPONSE_HEAD_FIXED  4   /* status, count */
-
 
 const char *
 spindle_strerror(int status)
@@ -18,6 +15,7 @@ spindle_strerror(int status)
     switch (status) {
     case SPINDLE_OK:          return "ok";
     case SPINDLE_AGAIN:       return "incomplete frame";
+    case SPINDLE_DONE:        return "no more fields";
     case SPINDLE_E_VERSION:   return "unsupported protocol version";
     case SPINDLE_E_TYPE:      return "unknown frame type";
     case SPINDLE_E_RESERVED:  return "reserved bits set";
@@ -27,7 +25,25 @@ spindle_strerror(int status)
     case SPINDLE_E_TRAILING:  return "trailing bytes after last field";
     case SPINDLE_E_FIELDS:    return "too many fields";
     case SPINDLE_E_STATUS:    return "invalid status code";
+    case SPINDLE_E_NAME:      return "invalid header name";
+    case SPINDLE_E_VALUE:     return "invalid header value";
     default:                  return "unknown error";
+    }
+}
+
+
+const char *
+spindle_frame_name(unsigned type)
+{
+    switch (type) {
+    case SPINDLE_FRAME_REQUEST_HEAD:  return "request head";
+    case SPINDLE_FRAME_REQUEST_BODY:  return "request body";
+    case SPINDLE_FRAME_REQUEST_END:   return "request end";
+    case SPINDLE_FRAME_RESPONSE_HEAD: return "response head";
+    case SPINDLE_FRAME_RESPONSE_BODY: return "response body";
+    case SPINDLE_FRAME_RESPONSE_END:  return "response end";
+    case SPINDLE_FRAME_ABORT:         return "abort";
+    default:                          return "unknown";
     }
 }
 
@@ -43,11 +59,53 @@ spindle_frame_header_encode(uint8_t *out, uint8_t type, uint32_t length)
 }
 
 
-int
+/* the length rule of each frame type; SPINDLE_E_TYPE for an unknown type */
+
+static spindle_status_t
+spindle_frame_length_check(uint8_t type, uint32_t len, uint32_t max_head,
+    uint32_t max_body)
+{
+    switch (type) {
+    case SPINDLE_FRAME_REQUEST_HEAD:
+        if (len > max_head) {
+            return SPINDLE_E_TOO_LARGE;
+        }
+        return len < SPINDLE_REQUEST_HEAD_FIXED + 3 * 4 ? SPINDLE_E_LENGTH
+                                                         : SPINDLE_OK;
+
+    case SPINDLE_FRAME_RESPONSE_HEAD:
+        if (len > max_head) {
+            return SPINDLE_E_TOO_LARGE;
+        }
+        return len < SPINDLE_RESPONSE_HEAD_FIXED ? SPINDLE_E_LENGTH
+                                                 : SPINDLE_OK;
+
+    case SPINDLE_FRAME_REQUEST_BODY:
+    case SPINDLE_FRAME_RESPONSE_BODY:
+        if (len > max_body) {
+            return SPINDLE_E_TOO_LARGE;
+        }
+        return len == 0 ? SPINDLE_E_LENGTH : SPINDLE_OK;
+
+    case SPINDLE_FRAME_REQUEST_END:
+    case SPINDLE_FRAME_RESPONSE_END:
+        return len != 0 ? SPINDLE_E_LENGTH : SPINDLE_OK;
+
+    case SPINDLE_FRAME_ABORT:
+        return len > SPINDLE_MAX_ABORT_SIZE ? SPINDLE_E_TOO_LARGE : SPINDLE_OK;
+
+    default:
+        return SPINDLE_E_TYPE;
+    }
+}
+
+
+spindle_status_t
 spindle_frame_header_decode(const uint8_t *in, size_t n,
     const spindle_limits_t *limits, spindle_frame_header_t *out)
 {
-    uint32_t  max_head, max_body, len;
+    uint32_t          max_head, max_body, len;
+    spindle_status_t  rc;
 
     if (n < SPINDLE_FRAME_HEADER_SIZE) {
         return SPINDLE_AGAIN;
@@ -76,50 +134,9 @@ spindle_frame_header_decode(const uint8_t *in, size_t n,
     len = (uint32_t) in[4] | ((uint32_t) in[5] << 8)
           | ((uint32_t) in[6] << 16) | ((uint32_t) in[7] << 24);
 
-    switch (in[1]) {
-    case SPINDLE_FRAME_REQUEST_HEAD:
-        if (len > max_head) {
-            return SPINDLE_E_TOO_LARGE;
-        }
-        if (len < SPINDLE_REQUEST_HEAD_FIXED + 3 * 4) {
-            return SPINDLE_E_LENGTH;
-        }
-        break;
-
-    case SPINDLE_FRAME_RESPONSE_HEAD:
-        if (len > max_head) {
-            return SPINDLE_E_TOO_LARGE;
-        }
-        if (len < SPINDLE_RESPONSE_HEAD_FIXED) {
-            return SPINDLE_E_LENGTH;
-        }
-        break;
-
-    case SPINDLE_FRAME_REQUEST_BODY:
-    case SPINDLE_FRAME_RESPONSE_BODY:
-        if (len > max_body) {
-            return SPINDLE_E_TOO_LARGE;
-        }
-        if (len == 0) {
-            return SPINDLE_E_LENGTH;
-        }
-        break;
-
-    case SPINDLE_FRAME_REQUEST_END:
-    case SPINDLE_FRAME_RESPONSE_END:
-        if (len != 0) {
-            return SPINDLE_E_LENGTH;
-        }
-        break;
-
-    case SPINDLE_FRAME_ABORT:
-        if (len > SPINDLE_MAX_ABORT_SIZE) {
-            return SPINDLE_E_TOO_LARGE;
-        }
-        break;
-
-    default:
-        return SPINDLE_E_TYPE;
+    rc = spindle_frame_length_check(in[1], len, max_head, max_body);
+    if (rc != SPINDLE_OK) {
+        return rc;
     }
 
     out->version = in[0];
@@ -174,7 +191,16 @@ spindle_put_str(uint8_t *p, const void *data, uint32_t len)
 }
 
 
-int
+uint8_t *
+spindle_put_field(uint8_t *p, const void *name, uint32_t name_len,
+    const void *value, uint32_t value_len)
+{
+    p = spindle_put_str(p, name, name_len);
+    return spindle_put_str(p, value, value_len);
+}
+
+
+spindle_status_t
 spindle_get_u16(spindle_reader_t *r, uint16_t *v)
 {
     if (r->end - r->pos < 2) {
@@ -186,7 +212,7 @@ spindle_get_u16(spindle_reader_t *r, uint16_t *v)
 }
 
 
-int
+spindle_status_t
 spindle_get_u32(spindle_reader_t *r, uint32_t *v)
 {
     if (r->end - r->pos < 4) {
@@ -199,7 +225,7 @@ spindle_get_u32(spindle_reader_t *r, uint32_t *v)
 }
 
 
-int
+spindle_status_t
 spindle_get_i64(spindle_reader_t *r, int64_t *v)
 {
     uint64_t  u = 0;
@@ -217,11 +243,11 @@ spindle_get_i64(spindle_reader_t *r, int64_t *v)
 }
 
 
-int
+spindle_status_t
 spindle_get_str(spindle_reader_t *r, spindle_str_t *s)
 {
-    uint32_t  len;
-    int       rc;
+    uint32_t          len;
+    spindle_status_t  rc;
 
     rc = spindle_get_u32(r, &len);
     if (rc != SPINDLE_OK) {
@@ -237,6 +263,153 @@ spindle_get_str(spindle_reader_t *r, spindle_str_t *s)
 }
 
 
+/* an HTTP header name is a token (RFC 9110 tchar) */
+
+static int
+spindle_is_token(const spindle_str_t *s)
+{
+    uint8_t   ch;
+    uint32_t  i;
+
+    static const uint32_t  token[] = {
+        0x00000000, /* 0000 0000 0000 0000  0000 0000 0000 0000 */
+
+                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+        0x03ff6cfa, /* 0000 0011 1111 1111  0110 1100 1111 1010 */
+
+                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+        0xc7fffffe, /* 1100 0111 1111 1111  1111 1111 1111 1110 */
+
+                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+        0x57ffffff, /* 0101 0111 1111 1111  1111 1111 1111 1111 */
+
+        0x00000000, 0x00000000, 0x00000000, 0x00000000
+    };
+
+    if (s->len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        ch = (uint8_t) s->data[i];
+
+        if (!(token[ch >> 5] & (1U << (ch & 0x1f)))) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* a header value must not split the response it is written into */
+
+static int
+spindle_is_safe_value(const spindle_str_t *s)
+{
+    uint8_t   ch;
+    uint32_t  i;
+
+    for (i = 0; i < s->len; i++) {
+        ch = (uint8_t) s->data[i];
+
+        if (ch == '\r' || ch == '\n' || ch == '\0') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+spindle_status_t
+spindle_fields_next(spindle_fields_t *it, spindle_field_t *f)
+{
+    spindle_status_t  rc;
+
+    if (it->left == 0) {
+        return (it->last && it->r.pos != it->r.end) ? SPINDLE_E_TRAILING
+                                                     : SPINDLE_DONE;
+    }
+
+    if ((rc = spindle_get_str(&it->r, &f->name)) != SPINDLE_OK
+        || (rc = spindle_get_str(&it->r, &f->value)) != SPINDLE_OK)
+    {
+        return rc;
+    }
+
+    if (it->http) {
+        if (!spindle_is_token(&f->name)) {
+            return SPINDLE_E_NAME;
+        }
+        if (!spindle_is_safe_value(&f->value)) {
+            return SPINDLE_E_VALUE;
+        }
+    }
+
+    it->left--;
+
+    return SPINDLE_OK;
+}
+
+
+uint8_t *
+spindle_request_head_begin(uint8_t *out, uint32_t payload_len,
+    uint16_t flags, uint16_t nparams, uint16_t nheaders,
+    int64_t content_length)
+{
+    uint8_t  *p;
+
+    spindle_frame_header_encode(out, SPINDLE_FRAME_REQUEST_HEAD, payload_len);
+    p = out + SPINDLE_FRAME_HEADER_SIZE;
+    p = spindle_put_u16(p, flags);
+    p = spindle_put_u16(p, nparams);
+    p = spindle_put_u16(p, nheaders);
+    p = spindle_put_u16(p, 0);
+    return spindle_put_i64(p, content_length);
+}
+
+
+uint8_t *
+spindle_response_head_begin(uint8_t *out, uint32_t payload_len,
+    uint16_t status, uint16_t nheaders)
+{
+    uint8_t  *p;
+
+    spindle_frame_header_encode(out, SPINDLE_FRAME_RESPONSE_HEAD, payload_len);
+    p = out + SPINDLE_FRAME_HEADER_SIZE;
+    p = spindle_put_u16(p, status);
+    return spindle_put_u16(p, nheaders);
+}
+
+
+spindle_status_t
+spindle_response_head_open(const uint8_t *payload, size_t len,
+    uint16_t *status, spindle_fields_t *headers)
+{
+    spindle_status_t  rc;
+
+    headers->r.pos = payload;
+    headers->r.end = payload + len;
+    headers->http = 1;
+    headers->last = 1;
+
+    if ((rc = spindle_get_u16(&headers->r, status)) != SPINDLE_OK
+        || (rc = spindle_get_u16(&headers->r, &headers->left)) != SPINDLE_OK)
+    {
+        return rc;
+    }
+
+    if (*status < SPINDLE_STATUS_MIN || *status > SPINDLE_STATUS_MAX) {
+        return SPINDLE_E_STATUS;
+    }
+
+    return headers->left > SPINDLE_MAX_FIELDS ? SPINDLE_E_FIELDS : SPINDLE_OK;
+}
+
+
+/* --- whole heads, on the primitives above --- */
+
 static size_t
 spindle_fields_size(const spindle_field_t *f, uint16_t n)
 {
@@ -244,7 +417,7 @@ spindle_fields_size(const spindle_field_t *f, uint16_t n)
     uint16_t  i;
 
     for (i = 0; i < n; i++) {
-        size += 8 + (size_t) f[i].name.len + f[i].value.len;
+        size += SPINDLE_FIELD_SIZE(f[i].name.len, f[i].value.len);
     }
     return size;
 }
@@ -256,30 +429,24 @@ spindle_fields_encode(uint8_t *p, const spindle_field_t *f, uint16_t n)
     uint16_t  i;
 
     for (i = 0; i < n; i++) {
-        p = spindle_put_str(p, f[i].name.data, f[i].name.len);
-        p = spindle_put_str(p, f[i].value.data, f[i].value.len);
+        p = spindle_put_field(p, f[i].name.data, f[i].name.len,
+                              f[i].value.data, f[i].value.len);
     }
     return p;
 }
 
 
-static int
-spindle_fields_decode(spindle_reader_t *r, spindle_field_t *f, uint16_t n)
-{
-    uint16_t  i;
-    int       rc;
+/* every field of a section into `f` (room for it->left entries) */
 
-    for (i = 0; i < n; i++) {
-        rc = spindle_get_str(r, &f[i].name);
-        if (rc != SPINDLE_OK) {
-            return rc;
-        }
-        rc = spindle_get_str(r, &f[i].value);
-        if (rc != SPINDLE_OK) {
-            return rc;
-        }
+static spindle_status_t
+spindle_fields_decode(spindle_fields_t *it, spindle_field_t *f)
+{
+    spindle_status_t  rc;
+
+    while ((rc = spindle_fields_next(it, f)) == SPINDLE_OK) {
+        f++;
     }
-    return SPINDLE_OK;
+    return rc == SPINDLE_DONE ? SPINDLE_OK : rc;
 }
 
 
@@ -287,8 +454,8 @@ size_t
 spindle_request_head_size(const spindle_request_head_t *h)
 {
     return SPINDLE_REQUEST_HEAD_FIXED
-           + 16 + (size_t) h->method.len + h->uri.len + h->path.len
-           + h->protocol.len
+           + SPINDLE_STR_SIZE(h->method.len) + SPINDLE_STR_SIZE(h->uri.len)
+           + SPINDLE_STR_SIZE(h->path.len) + SPINDLE_STR_SIZE(h->protocol.len)
            + spindle_fields_size(h->params, h->nparams)
            + spindle_fields_size(h->headers, h->nheaders);
 }
@@ -299,14 +466,10 @@ spindle_request_head_encode(uint8_t *out, const spindle_request_head_t *h)
 {
     uint8_t  *p;
 
-    spindle_frame_header_encode(out, SPINDLE_FRAME_REQUEST_HEAD,
-                                (uint32_t) spindle_request_head_size(h));
-    p = out + SPINDLE_FRAME_HEADER_SIZE;
-    p = spindle_put_u16(p, h->flags);
-    p = spindle_put_u16(p, h->nparams);
-    p = spindle_put_u16(p, h->nheaders);
-    p = spindle_put_u16(p, 0);
-    p = spindle_put_i64(p, h->content_length);
+    p = spindle_request_head_begin(out,
+                                   (uint32_t) spindle_request_head_size(h),
+                                   h->flags, h->nparams, h->nheaders,
+                                   h->content_length);
     p = spindle_put_str(p, h->method.data, h->method.len);
     p = spindle_put_str(p, h->uri.data, h->uri.len);
     p = spindle_put_str(p, h->path.data, h->path.len);
@@ -316,22 +479,20 @@ spindle_request_head_encode(uint8_t *out, const spindle_request_head_t *h)
 }
 
 
-int
-spindle_request_head_decode(const uint8_t *payload, size_t len,
-    spindle_request_head_t *out, uint16_t cap)
+/* the fixed part of a request head, checked */
+
+static spindle_status_t
+spindle_request_head_fixed(spindle_reader_t *r, spindle_request_head_t *out,
+    uint16_t cap)
 {
-    spindle_reader_t  r;
     uint16_t          reserved;
-    int               rc;
+    spindle_status_t  rc;
 
-    r.pos = payload;
-    r.end = payload + len;
-
-    if ((rc = spindle_get_u16(&r, &out->flags)) != SPINDLE_OK
-        || (rc = spindle_get_u16(&r, &out->nparams)) != SPINDLE_OK
-        || (rc = spindle_get_u16(&r, &out->nheaders)) != SPINDLE_OK
-        || (rc = spindle_get_u16(&r, &reserved)) != SPINDLE_OK
-        || (rc = spindle_get_i64(&r, &out->content_length)) != SPINDLE_OK)
+    if ((rc = spindle_get_u16(r, &out->flags)) != SPINDLE_OK
+        || (rc = spindle_get_u16(r, &out->nparams)) != SPINDLE_OK
+        || (rc = spindle_get_u16(r, &out->nheaders)) != SPINDLE_OK
+        || (rc = spindle_get_u16(r, &reserved)) != SPINDLE_OK
+        || (rc = spindle_get_i64(r, &out->content_length)) != SPINDLE_OK)
     {
         return rc;
     }
@@ -347,23 +508,72 @@ spindle_request_head_decode(const uint8_t *payload, size_t len,
         return SPINDLE_E_FIELDS;
     }
 
-    if (out->content_length < -1) {
-        return SPINDLE_E_LENGTH;
-    }
+    return out->content_length < -1 ? SPINDLE_E_LENGTH : SPINDLE_OK;
+}
 
-    if ((rc = spindle_get_str(&r, &out->method)) != SPINDLE_OK
-        || (rc = spindle_get_str(&r, &out->uri)) != SPINDLE_OK
-        || (rc = spindle_get_str(&r, &out->path)) != SPINDLE_OK
-        || (rc = spindle_get_str(&r, &out->protocol)) != SPINDLE_OK
-        || (rc = spindle_fields_decode(&r, out->params, out->nparams))
-           != SPINDLE_OK
-        || (rc = spindle_fields_decode(&r, out->headers, out->nheaders))
-           != SPINDLE_OK)
+
+/* the fixed part and the strings; `fields` then holds params and headers */
+
+static spindle_status_t
+spindle_request_head_start(const uint8_t *payload, size_t len,
+    spindle_request_head_t *out, uint16_t cap, spindle_fields_t *fields)
+{
+    spindle_reader_t  *r;
+    spindle_status_t   rc;
+
+    r = &fields->r;
+    r->pos = payload;
+    r->end = payload + len;
+    fields->http = 0;
+    fields->last = 1;
+
+    if ((rc = spindle_request_head_fixed(r, out, cap)) != SPINDLE_OK
+        || (rc = spindle_get_str(r, &out->method)) != SPINDLE_OK
+        || (rc = spindle_get_str(r, &out->uri)) != SPINDLE_OK
+        || (rc = spindle_get_str(r, &out->path)) != SPINDLE_OK
+        || (rc = spindle_get_str(r, &out->protocol)) != SPINDLE_OK)
     {
         return rc;
     }
 
-    return r.pos == r.end ? SPINDLE_OK : SPINDLE_E_TRAILING;
+    fields->left = (uint16_t) (out->nparams + out->nheaders);
+
+    return SPINDLE_OK;
+}
+
+
+spindle_status_t
+spindle_request_head_open(const uint8_t *payload, size_t len,
+    spindle_request_head_t *out, spindle_fields_t *fields)
+{
+    return spindle_request_head_start(payload, len, out, SPINDLE_MAX_FIELDS,
+                                      fields);
+}
+
+
+spindle_status_t
+spindle_request_head_decode(const uint8_t *payload, size_t len,
+    spindle_request_head_t *out, uint16_t cap)
+{
+    uint16_t          i;
+    spindle_field_t   f;
+    spindle_fields_t  it;
+    spindle_status_t  rc;
+
+    rc = spindle_request_head_start(payload, len, out, cap, &it);
+    if (rc != SPINDLE_OK) {
+        return rc;
+    }
+
+    for (i = 0; (rc = spindle_fields_next(&it, &f)) == SPINDLE_OK; i++) {
+        if (i < out->nparams) {
+            out->params[i] = f;
+        } else {
+            out->headers[i - out->nparams] = f;
+        }
+    }
+
+    return rc == SPINDLE_DONE ? SPINDLE_OK : rc;
 }
 
 
@@ -380,43 +590,30 @@ spindle_response_head_encode(uint8_t *out, const spindle_response_head_t *h)
 {
     uint8_t  *p;
 
-    spindle_frame_header_encode(out, SPINDLE_FRAME_RESPONSE_HEAD,
-                                (uint32_t) spindle_response_head_size(h));
-    p = out + SPINDLE_FRAME_HEADER_SIZE;
-    p = spindle_put_u16(p, h->status);
-    p = spindle_put_u16(p, h->nheaders);
+    p = spindle_response_head_begin(out,
+                                    (uint32_t) spindle_response_head_size(h),
+                                    h->status, h->nheaders);
     return spindle_fields_encode(p, h->headers, h->nheaders);
 }
 
 
-int
+spindle_status_t
 spindle_response_head_decode(const uint8_t *payload, size_t len,
     spindle_response_head_t *out, uint16_t cap)
 {
-    spindle_reader_t  r;
-    int               rc;
+    spindle_fields_t  it;
+    spindle_status_t  rc;
 
-    r.pos = payload;
-    r.end = payload + len;
-
-    if ((rc = spindle_get_u16(&r, &out->status)) != SPINDLE_OK
-        || (rc = spindle_get_u16(&r, &out->nheaders)) != SPINDLE_OK)
-    {
-        return rc;
-    }
-
-    if (out->status < SPINDLE_STATUS_MIN || out->status > SPINDLE_STATUS_MAX) {
-        return SPINDLE_E_STATUS;
-    }
-
-    if (out->nheaders > cap || out->nheaders > SPINDLE_MAX_FIELDS) {
-        return SPINDLE_E_FIELDS;
-    }
-
-    rc = spindle_fields_decode(&r, out->headers, out->nheaders);
+    rc = spindle_response_head_open(payload, len, &out->status, &it);
     if (rc != SPINDLE_OK) {
         return rc;
     }
 
-    return r.pos == r.end ? SPINDLE_OK : SPINDLE_E_TRAILING;
+    if (it.left > cap) {
+        return SPINDLE_E_FIELDS;
+    }
+
+    out->nheaders = it.left;
+
+    return spindle_fields_decode(&it, out->headers);
 }

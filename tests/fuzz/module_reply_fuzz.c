@@ -8,9 +8,10 @@
  * module's documented differences applied, predicts the module's:
  *   - the module has a buffer (spindle_buffer_size, kBufferSize here): a
  *     head longer than the buffer is rejected where the codec would wait;
- *   - the module also rejects a header whose name is not an RFC 9110 token
- *     or whose value holds CR, LF or NUL (response splitting); the codec
- *     carries any bytes;
+ *   - a header whose name is not an RFC 9110 token or whose value holds
+ *     CR, LF or NUL (response splitting) is rejected: checked here
+ *     independently of the codec's iterator (which both the module and the
+ *     codec's decoder use), and the codec's decoder must agree;
  *   - ABORT before the head is waited for whole, then rejected;
  *   - a RESPONSE_END that is exactly the rest of the buffer is consumed and
  *     marks the connection for keepalive.
@@ -87,6 +88,48 @@ is_safe_value(spindle_str_t s)
 }
 
 
+/*
+ * The codec's fields without its HTTP checks, then this file's own checks:
+ * NGX_OK, or NGX_HTTP_UPSTREAM_INVALID_HEADER. The codec's validating
+ * decoder must agree with the independent checks.
+ */
+
+static ngx_int_t
+expect_head(const u_char *payload, size_t len, spindle_response_head_t *h)
+{
+    uint16_t          i;
+    spindle_fields_t  it;
+    spindle_status_t  st, codec;
+
+    st = spindle_response_head_open(payload, len, &h->status, &it);
+    it.http = 0;
+    h->headers = fields;
+    h->nheaders = it.left;
+
+    for (i = 0; st == SPINDLE_OK; i++) {
+        st = spindle_fields_next(&it, &fields[i]);
+    }
+
+    if (st != SPINDLE_DONE) {
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+
+    codec = spindle_response_head_decode(payload, len, h, SPINDLE_MAX_FIELDS);
+
+    for (i = 0; i < h->nheaders; i++) {
+        if (!is_token(h->headers[i].name)
+            || !is_safe_value(h->headers[i].value))
+        {
+            CHECK(codec == SPINDLE_E_NAME || codec == SPINDLE_E_VALUE);
+            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        }
+    }
+
+    CHECK(codec == SPINDLE_OK);
+    return NGX_OK;
+}
+
+
 /* the codec's verdict, with the module's differences: NGX_OK / AGAIN /
  * NGX_HTTP_UPSTREAM_INVALID_HEADER; fills *h and *consumed on NGX_OK */
 
@@ -94,7 +137,6 @@ static ngx_int_t
 expect(const u_char *data, size_t size, spindle_response_head_t *h,
     size_t *consumed)
 {
-    uint16_t                i;
     spindle_frame_header_t  fh;
     int                     rc;
 
@@ -118,19 +160,10 @@ expect(const u_char *data, size_t size, spindle_response_head_t *h,
         return NGX_AGAIN;
     }
 
-    h->headers = fields;
-    if (spindle_response_head_decode(data + SPINDLE_FRAME_HEADER_SIZE,
-                                     fh.length, h, SPINDLE_MAX_FIELDS)
-        != SPINDLE_OK)
+    if (expect_head(data + SPINDLE_FRAME_HEADER_SIZE, fh.length, h)
+        != NGX_OK)
     {
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
-    }
-    for (i = 0; i < h->nheaders; i++) {
-        if (!is_token(h->headers[i].name)
-            || !is_safe_value(h->headers[i].value))
-        {
-            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
-        }
     }
 
     *consumed = SPINDLE_FRAME_HEADER_SIZE + fh.length;

@@ -5,7 +5,10 @@
  * re-encoded frame decodes to the same header and fields, the *_size
  * functions match what the encoders wrote, and, the encoding being
  * canonical (reserved bytes zero, no trailing bytes), the re-encoded bytes
- * equal the input frame. Any mismatch aborts.
+ * equal the input frame. And on every head, decoded or not, reading it with
+ * *_head_open and spindle_fields_next (what the module and the admin
+ * listener do) gives the whole-head decoder's verdict and fields. Any
+ * mismatch aborts.
  */
 
 #include "spindle_protocol.h"
@@ -51,20 +54,74 @@ fields_eq(const spindle_field_t *a, const spindle_field_t *b, uint16_t n)
 }
 
 
+/* the iterator's verdict; on success its fields must be `want`'s */
+
+static spindle_status_t
+iterate(spindle_fields_t *it, const spindle_field_t *want_a, uint16_t na,
+    const spindle_field_t *want_b, spindle_status_t want)
+{
+    uint16_t          i;
+    spindle_field_t   f;
+    spindle_status_t  rc;
+
+    for (i = 0; (rc = spindle_fields_next(it, &f)) == SPINDLE_OK; i++) {
+        if (want == SPINDLE_OK) {
+            CHECK(i < na ? fields_eq(&f, &want_a[i], 1)
+                         : fields_eq(&f, &want_b[i - na], 1));
+        }
+    }
+    return rc == SPINDLE_DONE ? SPINDLE_OK : rc;
+}
+
+
+static void
+check_request_iterator(const uint8_t *payload, uint32_t len,
+    const spindle_request_head_t *a, spindle_status_t want)
+{
+    spindle_request_head_t  h;
+    spindle_fields_t        it;
+    spindle_status_t        rc;
+
+    memset(&h, 0, sizeof(h));
+    rc = spindle_request_head_open(payload, len, &h, &it);
+    if (rc == SPINDLE_OK) {
+        rc = iterate(&it, a->params, h.nparams, a->headers, want);
+    }
+    CHECK(rc == want);
+}
+
+
+static void
+check_response_iterator(const uint8_t *payload, uint32_t len,
+    const spindle_response_head_t *a, spindle_status_t want)
+{
+    uint16_t          status;
+    spindle_fields_t  it;
+    spindle_status_t  rc;
+
+    rc = spindle_response_head_open(payload, len, &status, &it);
+    if (rc == SPINDLE_OK) {
+        rc = iterate(&it, a->headers, it.left, NULL, want);
+    }
+    CHECK(rc == want);
+}
+
+
 static void
 check_request_head(const uint8_t *payload, uint32_t len)
 {
     spindle_request_head_t  a, b;
     uint8_t                *end;
     size_t                  size;
+    spindle_status_t        rc;
     spindle_frame_header_t  fh;
 
     memset(&a, 0, sizeof(a));
     a.params = fields_a[0];
     a.headers = fields_a[1];
-    if (spindle_request_head_decode(payload, len, &a, SPINDLE_MAX_FIELDS)
-        != SPINDLE_OK)
-    {
+    rc = spindle_request_head_decode(payload, len, &a, SPINDLE_MAX_FIELDS);
+    check_request_iterator(payload, len, &a, rc);
+    if (rc != SPINDLE_OK) {
         return;
     }
 
@@ -98,13 +155,14 @@ check_response_head(const uint8_t *payload, uint32_t len)
     spindle_response_head_t  a, b;
     uint8_t                 *end;
     size_t                   size;
+    spindle_status_t         rc;
     spindle_frame_header_t   fh;
 
     memset(&a, 0, sizeof(a));
     a.headers = fields_a[0];
-    if (spindle_response_head_decode(payload, len, &a, SPINDLE_MAX_FIELDS)
-        != SPINDLE_OK)
-    {
+    rc = spindle_response_head_decode(payload, len, &a, SPINDLE_MAX_FIELDS);
+    check_response_iterator(payload, len, &a, rc);
+    if (rc != SPINDLE_OK) {
         return;
     }
 

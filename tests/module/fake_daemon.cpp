@@ -219,6 +219,8 @@ void FakeDaemon::Serve(int fd) {
       return;
     }
     FakeRequest req;
+    req.wire.assign(reinterpret_cast<const char*>(hdr), sizeof(hdr));
+    req.wire.append(reinterpret_cast<const char*>(payload.data()), fh.length);
     req.method.assign(head.method.data, head.method.len);
     req.uri.assign(head.uri.data, head.uri.len);
     req.path.assign(head.path.data, head.path.len);
@@ -231,6 +233,7 @@ void FakeDaemon::Serve(int fd) {
     for (;;) {
       if (!ReadExact(fd, hdr, sizeof(hdr))) return;
       if (spindle_frame_header_decode(hdr, sizeof(hdr), nullptr, &fh) != SPINDLE_OK) return;
+      req.wire.append(reinterpret_cast<const char*>(hdr), sizeof(hdr));
       if (fh.type == SPINDLE_FRAME_REQUEST_END) {
         req.ended = true;
         break;
@@ -239,6 +242,7 @@ void FakeDaemon::Serve(int fd) {
       size_t old = req.body.size();
       req.body.resize(old + fh.length);
       if (!ReadExact(fd, req.body.data() + old, fh.length)) return;
+      req.wire.append(req.body, old, fh.length);
       req.body_frames.push_back(fh.length);
       body_frames_seen_++;
     }

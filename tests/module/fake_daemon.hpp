@@ -49,6 +49,7 @@ struct FakeRequest {
   std::string body;
   std::vector<size_t> body_frames;  // payload size of each REQUEST_BODY
   bool ended = false;               // REQUEST_END arrived
+  std::string wire;                 // every frame's bytes, as they arrived
 
   std::optional<std::string> Header(std::string_view name) const;
   std::optional<std::string> Param(std::string_view name) const;

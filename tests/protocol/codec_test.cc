@@ -1,14 +1,16 @@
 // Tests for the wire protocol codec (protocol/spindle_protocol.c): golden byte
-// vectors from tests/data/protocol, round trips, and one test per kind of
+// vectors from tests/data/protocol, written and read both with the primitives
+// the module and the daemon use (head begin, put_field, the field iterator)
+// and with the whole-head functions; round trips, and one test per kind of
 // malformed input, in the manner of LevelDB's log_test.cc.
 
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "golden.hpp"
 
 extern "C" {
 #include "spindle_protocol.h"
@@ -19,17 +21,8 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 
 Bytes ReadHex(const std::string& name) {
-  std::ifstream in(std::string(SPINDLE_TEST_DATA) + "/protocol/" + name);
-  EXPECT_TRUE(in.good()) << "missing golden vector " << name;
-  Bytes out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::string byte;
-    while (words >> byte) out.push_back(static_cast<uint8_t>(std::stoul(byte, nullptr, 16)));
-  }
-  return out;
+  const std::string bytes = spindle::test::ReadGolden(name);
+  return Bytes(bytes.begin(), bytes.end());
 }
 
 spindle_str_t S(const char* s) { return {s, static_cast<uint32_t>(std::strlen(s))}; }
@@ -67,7 +60,7 @@ TEST(Golden, RequestHeadGetEncodesToVector) {
   spindle_field_t headers[] = {{S("Host"), S("a")}};
   spindle_request_head_t h{};
   h.flags = 0;
-  h.content_length = -1;
+  h.content_length = 0;
   h.method = S("GET");
   h.uri = S("/hello?x=1");
   h.path = S("/hello");
@@ -77,6 +70,43 @@ TEST(Golden, RequestHeadGetEncodesToVector) {
   h.headers = headers;
   h.nheaders = 1;
   EXPECT_EQ(EncodeRequest(h), ReadHex("request_head_get.hex"));
+}
+
+// The primitives the module's request encoder uses, on the same vector.
+TEST(Golden, RequestHeadGetWithThePrimitives) {
+  const size_t payload = SPINDLE_REQUEST_HEAD_FIXED + SPINDLE_STR_SIZE(3) + SPINDLE_STR_SIZE(10) +
+                         SPINDLE_STR_SIZE(6) + SPINDLE_STR_SIZE(8) + SPINDLE_FIELD_SIZE(11, 0) +
+                         SPINDLE_FIELD_SIZE(4, 1);
+  Bytes out(SPINDLE_FRAME_HEADER_SIZE + payload);
+  uint8_t* p = spindle_request_head_begin(out.data(), payload, 0, 1, 1, 0);
+  p = spindle_put_str(p, "GET", 3);
+  p = spindle_put_str(p, "/hello?x=1", 10);
+  p = spindle_put_str(p, "/hello", 6);
+  p = spindle_put_str(p, "HTTP/1.1", 8);
+  p = spindle_put_field(p, "SCRIPT_NAME", 11, "", 0);
+  p = spindle_put_field(p, "Host", 4, "a", 1);
+  EXPECT_EQ(p, out.data() + out.size());
+  EXPECT_EQ(out, ReadHex("request_head_get.hex"));
+}
+
+// The iterator the admin listener reads request heads with: params first,
+// then headers, no HTTP checks.
+TEST(Golden, RequestHeadGetWithTheIterator) {
+  Bytes b = ReadHex("request_head_get.hex");
+  spindle_request_head_t h{};
+  spindle_fields_t it;
+  ASSERT_EQ(spindle_request_head_open(b.data() + 8, b.size() - 8, &h, &it), SPINDLE_OK);
+  EXPECT_EQ(Str(h.path), "/hello");
+  EXPECT_EQ(h.nparams, 1);
+  EXPECT_EQ(h.nheaders, 1);
+  spindle_field_t f;
+  ASSERT_EQ(spindle_fields_next(&it, &f), SPINDLE_OK);
+  EXPECT_EQ(Str(f.name), "SCRIPT_NAME");
+  ASSERT_EQ(spindle_fields_next(&it, &f), SPINDLE_OK);
+  EXPECT_EQ(Str(f.name), "Host");
+  EXPECT_EQ(Str(f.value), "a");
+  EXPECT_EQ(spindle_fields_next(&it, &f), SPINDLE_DONE);
+  EXPECT_EQ(spindle_fields_next(&it, &f), SPINDLE_DONE);
 }
 
 TEST(Golden, RequestHeadGetDecodes) {
@@ -92,7 +122,7 @@ TEST(Golden, RequestHeadGetDecodes) {
   h.headers = headers;
   ASSERT_EQ(spindle_request_head_decode(b.data() + 8, fh.length, &h, 4), SPINDLE_OK);
   EXPECT_EQ(h.flags, 0);
-  EXPECT_EQ(h.content_length, -1);
+  EXPECT_EQ(h.content_length, 0);
   EXPECT_EQ(Str(h.method), "GET");
   EXPECT_EQ(Str(h.uri), "/hello?x=1");
   EXPECT_EQ(Str(h.path), "/hello");
@@ -140,6 +170,32 @@ TEST(Golden, ResponseEncodesToVector) {
   b.insert(b.end(), body.begin(), body.end());
   b.insert(b.end(), fin.begin(), fin.end());
   EXPECT_EQ(b, ReadHex("response_ok.hex"));
+}
+
+// The primitives the daemon's FrameWriter and the admin listener use.
+TEST(Golden, ResponseHeadWithThePrimitives) {
+  Bytes vector = ReadHex("response_ok.hex");
+  const size_t payload = SPINDLE_RESPONSE_HEAD_FIXED + SPINDLE_FIELD_SIZE(12, 10);
+  Bytes out(SPINDLE_FRAME_HEADER_SIZE + payload);
+  uint8_t* p = spindle_response_head_begin(out.data(), payload, 200, 1);
+  p = spindle_put_field(p, "Content-Type", 12, "text/plain", 10);
+  EXPECT_EQ(p, out.data() + out.size());
+  EXPECT_EQ(out, Bytes(vector.begin(), vector.begin() + out.size()));
+}
+
+// The iterator the module's response-head parser uses.
+TEST(Golden, ResponseHeadWithTheIterator) {
+  Bytes b = ReadHex("response_ok.hex");
+  uint16_t status = 0;
+  spindle_fields_t it;
+  ASSERT_EQ(spindle_response_head_open(b.data() + 8, 34, &status, &it), SPINDLE_OK);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(it.left, 1);
+  spindle_field_t f;
+  ASSERT_EQ(spindle_fields_next(&it, &f), SPINDLE_OK);
+  EXPECT_EQ(Str(f.name), "Content-Type");
+  EXPECT_EQ(Str(f.value), "text/plain");
+  EXPECT_EQ(spindle_fields_next(&it, &f), SPINDLE_DONE);
 }
 
 TEST(Golden, ResponseDecodes) {
@@ -323,6 +379,7 @@ TEST(Malformed, BadStatusAndReservedFlags) {
 TEST(Malformed, NegativeContentLength) {
   Bytes r = ReadHex("request_head_get.hex");
   r[16] = 0xfe;  // content length -2
+  for (size_t i = 17; i < 24; i++) r[i] = 0xff;
   spindle_field_t f[4];
   spindle_request_head_t rh{};
   rh.params = f;
@@ -330,8 +387,81 @@ TEST(Malformed, NegativeContentLength) {
   EXPECT_EQ(spindle_request_head_decode(r.data() + 8, r.size() - 8, &rh, 4), SPINDLE_E_LENGTH);
 }
 
+// A response header must be an HTTP token and a value that cannot split the
+// response; request fields (params, client headers nginx has parsed) are
+// bytes.
+TEST(Malformed, ResponseHeaderNameAndValueChecks) {
+  struct Case {
+    std::string name, value;
+    spindle_status_t rc;
+  };
+  const Case cases[] = {
+      {"X-Ok", "a b\tc", SPINDLE_OK},
+      {"", "v", SPINDLE_E_NAME},
+      {"Bad Name", "v", SPINDLE_E_NAME},
+      {"a:b", "v", SPINDLE_E_NAME},
+      {"X\xc3\xa9", "v", SPINDLE_E_NAME},
+      {"X", "a\r\nSet-Cookie: x", SPINDLE_E_VALUE},
+      {"X", "a\nb", SPINDLE_E_VALUE},
+      {"X", std::string("a\0b", 3), SPINDLE_E_VALUE},
+  };
+  for (const Case& c : cases) {
+    spindle_field_t field{{c.name.data(), static_cast<uint32_t>(c.name.size())},
+                          {c.value.data(), static_cast<uint32_t>(c.value.size())}};
+    spindle_response_head_t h{200, &field, 1};
+    Bytes b = EncodeResponse(h);
+    spindle_field_t out[1];
+    spindle_response_head_t decoded{0, out, 0};
+    EXPECT_EQ(spindle_response_head_decode(b.data() + 8, b.size() - 8, &decoded, 1), c.rc)
+        << c.name;
+
+    spindle_request_head_t rh{};
+    rh.method = S("GET");
+    rh.uri = S("/");
+    rh.path = S("/");
+    rh.protocol = S("HTTP/1.1");
+    rh.params = &field;
+    rh.nparams = 1;
+    Bytes r = EncodeRequest(rh);
+    spindle_field_t params[1];
+    spindle_request_head_t req{};
+    req.params = params;
+    EXPECT_EQ(spindle_request_head_decode(r.data() + 8, r.size() - 8, &req, 1), SPINDLE_OK)
+        << c.name;
+  }
+}
+
+TEST(Malformed, IteratorTrailingBytesAfterTheLastField) {
+  Bytes b = ReadHex("response_ok.hex");
+  Bytes payload(b.begin() + 8, b.begin() + 8 + 34);
+  payload.push_back(0);
+  uint16_t status;
+  spindle_fields_t it;
+  ASSERT_EQ(spindle_response_head_open(payload.data(), payload.size(), &status, &it), SPINDLE_OK);
+  spindle_field_t f;
+  ASSERT_EQ(spindle_fields_next(&it, &f), SPINDLE_OK);
+  EXPECT_EQ(spindle_fields_next(&it, &f), SPINDLE_E_TRAILING);
+}
+
+TEST(Malformed, TooManyHeadersOnOpen) {
+  Bytes payload = {0xc8, 0x00, 0x01, 0x04};  // status 200, 1025 headers
+  uint16_t status;
+  spindle_fields_t it;
+  EXPECT_EQ(spindle_response_head_open(payload.data(), payload.size(), &status, &it),
+            SPINDLE_E_FIELDS);
+}
+
+TEST(Names, EveryFrameTypeHasAName) {
+  for (unsigned t = SPINDLE_FRAME_REQUEST_HEAD; t <= SPINDLE_FRAME_ABORT; t++) {
+    EXPECT_STRNE(spindle_frame_name(t), "unknown") << t;
+  }
+  EXPECT_STREQ(spindle_frame_name(SPINDLE_FRAME_RESPONSE_BODY), "response body");
+  EXPECT_STREQ(spindle_frame_name(0), "unknown");
+  EXPECT_STREQ(spindle_frame_name(8), "unknown");
+}
+
 TEST(Errors, EveryStatusHasAMessage) {
-  for (int s = SPINDLE_E_STATUS; s <= SPINDLE_AGAIN; s++) {
+  for (int s = SPINDLE_E_VALUE; s <= SPINDLE_DONE; s++) {
     EXPECT_STRNE(spindle_strerror(s), "unknown error") << s;
   }
 }

@@ -16,7 +16,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <vector>
+#include <utility>
 
 namespace spindle::observe {
 namespace {
@@ -150,12 +150,16 @@ class AdminConnection {
                     h.type);
       return false;
     }
-    std::vector<spindle_field_t> params(kMaxFields), headers(kMaxFields);
+    // The whole head is checked, though only its method, uri and path are used.
     spindle_request_head_t head{};
-    head.params = params.data();
-    head.headers = headers.data();
-    int rc = spindle_request_head_decode(payload, h.length, &head, kMaxFields);
-    if (rc != SPINDLE_OK) {
+    spindle_fields_t fields;
+    spindle_field_t field;
+    spindle_status_t rc = spindle_request_head_open(payload, h.length, &head, &fields);
+    if (rc == SPINDLE_OK && (head.nparams > kMaxFields || head.nheaders > kMaxFields)) {
+      rc = SPINDLE_E_FIELDS;
+    }
+    while (rc == SPINDLE_OK) rc = spindle_fields_next(&fields, &field);
+    if (rc != SPINDLE_DONE) {
       spdlog::error("admin connection fd '{}': malformed request head: '{}', closing", fd_,
                     spindle_strerror(rc));
       return false;
@@ -186,18 +190,23 @@ class AdminConnection {
 
   static std::string EncodeResponse(const AdminReply& reply, bool with_body) {
     const std::string length = std::to_string(reply.body.size());
-    spindle_field_t fields[3] = {
-        {{"Content-Type", 12}, {reply.content_type.data(), static_cast<uint32_t>(reply.content_type.size())}},
-        {{"Content-Length", 14}, {length.data(), static_cast<uint32_t>(length.size())}},
-        {{"Allow", 5}, {reply.allow.data(), static_cast<uint32_t>(reply.allow.size())}}};
-    spindle_response_head_t rh{};
-    rh.status = static_cast<uint16_t>(reply.status);
-    rh.headers = fields;
-    rh.nheaders = reply.allow.empty() ? 2 : 3;
-    std::string out(SPINDLE_FRAME_HEADER_SIZE + spindle_response_head_size(&rh), '\0');
-    auto* start = reinterpret_cast<uint8_t*>(out.data());
-    uint8_t* end = spindle_response_head_encode(start, &rh);
-    out.resize(static_cast<size_t>(end - start));
+    const std::pair<std::string_view, std::string_view> fields[3] = {
+        {"Content-Type", reply.content_type}, {"Content-Length", length}, {"Allow", reply.allow}};
+    const size_t nfields = reply.allow.empty() ? 2 : 3;
+    size_t payload = SPINDLE_RESPONSE_HEAD_FIXED;
+    for (size_t i = 0; i < nfields; ++i) {
+      payload += SPINDLE_FIELD_SIZE(fields[i].first.size(), fields[i].second.size());
+    }
+    std::string out(SPINDLE_FRAME_HEADER_SIZE + payload, '\0');
+    uint8_t* p = spindle_response_head_begin(reinterpret_cast<uint8_t*>(out.data()),
+                                             static_cast<uint32_t>(payload),
+                                             static_cast<uint16_t>(reply.status),
+                                             static_cast<uint16_t>(nfields));
+    for (size_t i = 0; i < nfields; ++i) {
+      const auto& [name, value] = fields[i];
+      p = spindle_put_field(p, name.data(), static_cast<uint32_t>(name.size()), value.data(),
+                            static_cast<uint32_t>(value.size()));
+    }
     uint8_t hdr[SPINDLE_FRAME_HEADER_SIZE];
     for (size_t off = 0; with_body && off < reply.body.size(); off += kBodyChunk) {
       size_t n = std::min(kBodyChunk, reply.body.size() - off);

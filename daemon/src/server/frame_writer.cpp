@@ -30,30 +30,30 @@ constexpr std::string_view kConnection = "Connection", kClose = "close";
 
 size_t FrameWriter::HeadFrameSize(
     const std::vector<std::pair<std::string, std::string>>& headers, size_t n_headers) const {
-  size_t size = SPINDLE_FRAME_HEADER_SIZE + 4;
+  size_t size = SPINDLE_FRAME_HEADER_SIZE + SPINDLE_RESPONSE_HEAD_FIXED;
   for (size_t i = 0; i < n_headers; ++i) {
-    size += 8 + headers[i].first.size() + headers[i].second.size();
+    size += SPINDLE_FIELD_SIZE(headers[i].first.size(), headers[i].second.size());
   }
-  if (announce_close_) size += 8 + kConnection.size() + kClose.size();
+  if (announce_close_) size += SPINDLE_FIELD_SIZE(kConnection.size(), kClose.size());
   return size;
 }
 
 void FrameWriter::AppendHead(
     int status, const std::vector<std::pair<std::string, std::string>>& headers,
     size_t n_headers) {
-  const size_t payload = HeadFrameSize(headers, n_headers) - SPINDLE_FRAME_HEADER_SIZE;
-  PutHeader(SPINDLE_FRAME_RESPONSE_HEAD, static_cast<uint32_t>(payload));
-  auto* p = reinterpret_cast<uint8_t*>(Grow(payload));
-  p = spindle_put_u16(p, static_cast<uint16_t>(status));
-  p = spindle_put_u16(p, static_cast<uint16_t>(n_headers + (announce_close_ ? 1 : 0)));
+  const size_t frame = HeadFrameSize(headers, n_headers);
+  auto* p = reinterpret_cast<uint8_t*>(Grow(frame));
+  p = spindle_response_head_begin(p, static_cast<uint32_t>(frame - SPINDLE_FRAME_HEADER_SIZE),
+                                  static_cast<uint16_t>(status),
+                                  static_cast<uint16_t>(n_headers + (announce_close_ ? 1 : 0)));
   for (size_t i = 0; i < n_headers; ++i) {
     const auto& [name, value] = headers[i];
-    p = spindle_put_str(p, name.data(), static_cast<uint32_t>(name.size()));
-    p = spindle_put_str(p, value.data(), static_cast<uint32_t>(value.size()));
+    p = spindle_put_field(p, name.data(), static_cast<uint32_t>(name.size()), value.data(),
+                          static_cast<uint32_t>(value.size()));
   }
   if (announce_close_) {
-    p = spindle_put_str(p, kConnection.data(), static_cast<uint32_t>(kConnection.size()));
-    p = spindle_put_str(p, kClose.data(), static_cast<uint32_t>(kClose.size()));
+    spindle_put_field(p, kConnection.data(), static_cast<uint32_t>(kConnection.size()),
+                      kClose.data(), static_cast<uint32_t>(kClose.size()));
     close_announced_ = true;
   }
 }
