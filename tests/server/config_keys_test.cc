@@ -1,10 +1,10 @@
-// The key tables (config/keys.hpp, redis/config_keys.hpp) against the three
+// The key tables (config/keys.hpp, config/redis_keys.hpp) against the three
 // other places a default is written: the structs' member initialisers, the
 // shipped conf/spindled.yaml and docs/config.md. A key added to a table
 // without its default in those places fails here.
 #include "config/keys.hpp"
 #include "config/schema_yaml.hpp"
-#include "redis/config_keys.hpp"
+#include "config/redis_keys.hpp"
 #include "text_file.hpp"
 
 #include <gtest/gtest.h>

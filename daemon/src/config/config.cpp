@@ -1,12 +1,12 @@
 // config.cpp: the strict YAML loader behind config.hpp. Each section is read
-// through its key table (keys.hpp, redis/config_keys.hpp) by YamlReader,
+// through its key table (keys.hpp, config/redis_keys.hpp) by YamlReader,
 // which keeps the file position for error messages; what spans several keys
 // (path xor address, the loopback guards, apps) is checked here.
 #include "config/config.hpp"
 
 #include "config/keys.hpp"
 #include "config/schema_yaml.hpp"
-#include "redis/config_keys.hpp"
+#include "config/redis_keys.hpp"
 
 #include <yaml-cpp/yaml.h>
 

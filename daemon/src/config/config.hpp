@@ -6,7 +6,7 @@
 //   spindled.yaml:4:9: key 'listen.mode': expected an octal mode like "0660"
 // Sections are nested maps (listen, limits, log, apps) so later issues can
 // add keys without reshaping the file. Each section is read through its key
-// table (keys.hpp, redis/config_keys.hpp); durations and sizes follow the
+// table (keys.hpp, config/redis_keys.hpp); durations and sizes follow the
 // one grammar of <spindle/units.hpp> ("250ms", "10s", "2m"; a bare number
 // means seconds; "64k", "1m").
 // Pure functions; no threads, no fibers.

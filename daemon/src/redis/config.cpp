@@ -1,4 +1,4 @@
-// Config validation, FromJson (through the key table, config_keys.hpp) and
+// Config validation, FromJson (through the key table, config/redis_keys.hpp) and
 // Endpoint parsing (see redis_config.hpp).
 // Plain values; no thread or fiber contract.
 #include <spindle/redis_config.hpp>
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "redis/config_keys.hpp"
+#include "config/redis_keys.hpp"
 
 namespace spindle::redis {
 

@@ -1,4 +1,5 @@
-// config_keys.hpp: the one key table of spindle::redis::Config (schema.hpp),
+// redis_keys.hpp: the one key table of spindle::redis::Config (schema.hpp),
+// kept in config/ with the other tables (redis/ uses it for FromJson),
 // read from the `redis:` section of spindled.yaml, from each app's
 // `config.redis` overrides, and from the JSON of Config::FromJson; plus the
 // checks that span several keys.

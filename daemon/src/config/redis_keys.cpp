@@ -1,5 +1,5 @@
-// config_keys.cpp: the rows of redis::Config's key table (config_keys.hpp).
-#include "redis/config_keys.hpp"
+// redis_keys.cpp: the rows of redis::Config's key table (redis_keys.hpp).
+#include "config/redis_keys.hpp"
 
 #include <climits>
 #include <stdexcept>
