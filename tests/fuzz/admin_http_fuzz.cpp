@@ -1,5 +1,5 @@
-// admin_http_fuzz.cpp: fuzzes the admin listener's plain-HTTP request-head
-// parser (daemon/src/observe/admin_http.cpp, ParseHttpHead) with arbitrary
+// admin_http_fuzz.cpp: fuzzes the admin socket's plain-HTTP request-head
+// parser (daemon/src/server/plain_http_head.cpp, ParseHttpHead) with arbitrary
 // bytes as the head. Property: the answer is 0, 400 or 505; an accepted head
 // is re-checked by an independent reading of the same rules: request line
 // "METHOD SP /target SP HTTP/1.x" (method a token of at most 16 bytes,
@@ -7,7 +7,7 @@
 // CRLF, no Transfer-Encoding, Content-Length only "0", and keep-alive from
 // the version and the last Connection: close / keep-alive. The views point
 // into the input.
-#include "observe/admin_http.hpp"
+#include "server/plain_http_head.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -61,8 +61,8 @@ bool Within(std::string_view part, std::string_view whole) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view head(reinterpret_cast<const char*>(data), size);
-  spindle::observe::HttpHead h;
-  int status = spindle::observe::ParseHttpHead(head, &h);
+  spindle::server::HttpHead h;
+  int status = spindle::server::ParseHttpHead(head, &h);
   CHECK(status == 0 || status == 400 || status == 505);
   if (status != 0) return 0;
 

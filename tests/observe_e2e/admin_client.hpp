@@ -1,5 +1,5 @@
 // admin_client.hpp: a one-shot HTTP/1.0 GET over a unix socket, for reading
-// spindled's admin listener (/metrics, /status) directly, the way
+// spindled's admin socket (/metrics, /status) directly, the way
 // `curl --unix-socket` would.
 //
 // Thread contract: blocking, for test threads; every wait is bounded by

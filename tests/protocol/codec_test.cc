@@ -89,7 +89,7 @@ TEST(Golden, RequestHeadGetWithThePrimitives) {
   EXPECT_EQ(out, ReadHex("request_head_get.hex"));
 }
 
-// The iterator the admin listener reads request heads with: params first,
+// The iterator spindled's Connection reads request heads with: params first,
 // then headers, no HTTP checks.
 TEST(Golden, RequestHeadGetWithTheIterator) {
   Bytes b = ReadHex("request_head_get.hex");
@@ -172,7 +172,7 @@ TEST(Golden, ResponseEncodesToVector) {
   EXPECT_EQ(b, ReadHex("response_ok.hex"));
 }
 
-// The primitives the daemon's FrameWriter and the admin listener use.
+// The primitives the daemon's FrameWriter uses.
 TEST(Golden, ResponseHeadWithThePrimitives) {
   Bytes vector = ReadHex("response_ok.hex");
   const size_t payload = SPINDLE_RESPONSE_HEAD_FIXED + SPINDLE_FIELD_SIZE(12, 10);

@@ -92,9 +92,4 @@ Fiber StartGaugeSampler(std::function<GaugeSample()> sample, std::chrono::millis
       "metrics gauges");
 }
 
-Fiber StartAdminListener(int listen_fd, AdminOptions options) {
-  if (!g_region) return Fiber();
-  return StartAdminListener(listen_fd, *g_region, options);
-}
-
 }  // namespace spindle::observe

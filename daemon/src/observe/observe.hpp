@@ -1,10 +1,10 @@
 // observe.hpp: the integration API of the observability subsystem — the few
 // calls the master and the workers make. docs/observability.md describes the
-// metrics, the status view, the admin listener and the log formats.
+// metrics, the status view, the admin pages and the log formats. The
+// subsystem records and renders; the server serves what it renders.
 //
 // Master (single-threaded, before fork()):
 //   observe::CreateRegion({.max_workers = 2 * workers, .max_routes = 256}, &err);
-//   int admin_fd = observe::OpenAdminListener({.path = "/run/spindle/admin.sock"}, &err);
 //   observe::SetupLogging({.level = "info", .format = LogFormat::kJournal}, &err);
 // Worker (right after fork(), before its Scheduler starts):
 //   observe::AttachWorker(slot);            // the respawned worker reuses the slot
@@ -12,7 +12,7 @@
 //   ... then in fibers of the worker's scheduler:
 //   uint32_t r = observe::RegisterRoute("GET", "/users/{id}");  // per route, once
 //   observe::StartGaugeSampler([&] { return GaugeSample{...}; });
-//   observe::StartAdminListener(admin_fd);
+//   admin pages (server/admin_server.hpp): observe::FindAdminPage("/metrics")->render(*Region(), "");
 //   per connection: OnAccept() / OnConnectionClosed();
 //   per request: auto t = OnRequestStart(r); ... OnRequestEnd(t, {r, status, bytes, dur, wait});
 //                LogAccess({method, path, status, bytes, dur, wait});
@@ -27,7 +27,7 @@
 #include <spindle/fiber.hpp>
 
 #include "observe/access_log.hpp"
-#include "observe/admin_listener.hpp"
+#include "observe/admin_pages.hpp"
 #include "observe/log_setup.hpp"
 #include "observe/metrics_region.hpp"
 #include "observe/recorder.hpp"
@@ -79,10 +79,5 @@ GaugeSample SchedulerGauges() noexcept;
 // every `interval` until cancelled. `sample` runs in that fiber.
 Fiber StartGaugeSampler(std::function<GaugeSample()> sample,
                         std::chrono::milliseconds interval = std::chrono::milliseconds(250));
-
-// Serves the admin endpoints on `listen_fd` (from OpenAdminListener) from
-// the process-wide region; see admin_listener.hpp. Returns a non-joinable
-// handle when there is no region.
-Fiber StartAdminListener(int listen_fd, AdminOptions options = {});
 
 }  // namespace spindle::observe

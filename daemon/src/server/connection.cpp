@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <optional>
 
 namespace spindle::server {
 namespace {
@@ -31,24 +32,6 @@ constexpr size_t kShedOnExhaustion = 16;        // idle connections closed per r
 constexpr std::chrono::seconds kBackendRetryAfter{5};
 
 std::string_view View(const spindle_str_t& s) { return {s.data, s.len}; }
-
-const char* ReasonPhrase(int status) {
-  switch (status) {
-    case 301: return "Moved Permanently";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
-  }
-}
 
 }  // namespace
 
@@ -64,9 +47,9 @@ Connection::Connection(WorkerContext& worker, int fd)
   if (next) next->prev = this;
   w_.connections = this;
   ++w_.open_connections;
-  MutableStats().connections_open = w_.open_connections;
+  w_.stats().connections_open = w_.open_connections;
   last_activity_ = Clock::now();
-  observe::OnAccept();
+  if (w_.observed) observe::OnAccept();
 }
 
 Connection::~Connection() {
@@ -74,10 +57,10 @@ Connection::~Connection() {
   else w_.connections = next;
   if (next) next->prev = prev;
   --w_.open_connections;
-  MutableStats().connections_open = w_.open_connections;
+  w_.stats().connections_open = w_.open_connections;
   if (w_.open_connections < w_.config.max_connections) w_.room.set();
   if (w_.open_connections == 0) w_.all_closed.set();
-  observe::OnConnectionClosed();
+  if (w_.observed) observe::OnConnectionClosed();
 }
 
 void Connection::CloseWhenIdle() {
@@ -116,7 +99,29 @@ bool Connection::HasUnreadBytes() const {
   return rpos_ < rend_ || ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
+bool Connection::SpeaksFrames() {
+  rcap_ = kInitialReadBuffer;
+  rbuf_.reset(new uint8_t[rcap_]);
+  IoResult r = ReadMore();
+  if (r.n <= 0) return false;
+  rend_ = static_cast<size_t>(r.n);
+  const uint8_t first = rbuf_[0];
+  if (first == SPINDLE_PROTOCOL_VERSION) return true;
+  if (first >= 'A' && first <= 'Z') {
+    w_.plain_http(fd_, std::string_view(reinterpret_cast<const char*>(rbuf_.get()), rend_));
+  } else {
+    spdlog::warn("connection fd '{}': neither spindle frames nor HTTP (first byte '0x{:02x}'), "
+                 "closing", fd_, first);
+  }
+  return false;
+}
+
 void Connection::Run() {
+  if (w_.plain_http && !SpeaksFrames()) {
+    forget_fd(fd_);
+    ::close(fd_);
+    return;
+  }
   for (;;) {
     if (close_after_ && !busy() && requests_ > 0) break;
     spindle_frame_header_t hdr;
@@ -243,7 +248,7 @@ bool Connection::DiscardPayload(uint32_t len) {
 bool Connection::AnswerOverLimit(int status) {
   JoinHandler();
   ++requests_;
-  ++MutableStats().requests;
+  ++w_.stats().requests;
   Request& r = request_;
   r.method_ = r.uri_ = r.protocol_ = r.path_ = r.query_ = {};
   r.headers_.clear();
@@ -297,7 +302,7 @@ void Connection::Consume() {
 bool Connection::OnTimeout() {
   Clock::time_point now = Clock::now();
   if (in_frame_ && now - frame_start_ >= w_.config.idle_timeout) {
-    ++MutableStats().protocol_errors;
+    ++w_.stats().protocol_errors;
     spdlog::error("connection fd '{}': a frame from nginx still incomplete after "
                   "idle_timeout '{}ms', closing", fd_, w_.config.idle_timeout.count());
     if (handler_running_) CancelHandler("incomplete frame");
@@ -378,19 +383,28 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
   // may still be returning from its function.
   JoinHandler();
   head_storage_.assign(reinterpret_cast<const char*>(payload), len);
+  Request& r = request_;
+  r.params_.clear();
+  r.headers_.clear();
+  // The codec's iterator checks every field (params first, then headers);
+  // the views point into head_storage_. A head is at most max_head_size
+  // bytes, which bounds the fields kept here.
   spindle_request_head_t h{};
-  h.params = w_.scratch_params.data();
-  h.headers = w_.scratch_headers.data();
-  int rc = spindle_request_head_decode(
-      reinterpret_cast<const uint8_t*>(head_storage_.data()), len, &h, SPINDLE_MAX_FIELDS);
-  if (rc != SPINDLE_OK) {
+  spindle_fields_t fields;
+  spindle_field_t f;
+  spindle_status_t rc = spindle_request_head_open(
+      reinterpret_cast<const uint8_t*>(head_storage_.data()), len, &h, &fields);
+  while (rc == SPINDLE_OK && (rc = spindle_fields_next(&fields, &f)) == SPINDLE_OK) {
+    auto& into = r.params_.size() < h.nparams ? r.params_ : r.headers_;
+    into.push_back({View(f.name), View(f.value)});
+  }
+  if (rc != SPINDLE_DONE) {
     last_error_ = rc;
     ProtocolError(spindle_strerror(rc));
     return false;
   }
   ++requests_;
-  ++MutableStats().requests;
-  Request& r = request_;
+  ++w_.stats().requests;
   r.method_ = View(h.method);
   r.uri_ = View(h.uri);
   r.protocol_ = View(h.protocol);
@@ -399,14 +413,6 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
   r.path_ = View(h.path);
   size_t q = r.uri_.find('?');
   r.query_ = q == std::string_view::npos ? std::string_view() : r.uri_.substr(q + 1);
-  r.headers_.clear();
-  for (uint16_t i = 0; i < h.nheaders; ++i) {
-    r.headers_.push_back({View(h.headers[i].name), View(h.headers[i].value)});
-  }
-  r.params_.clear();
-  for (uint16_t i = 0; i < h.nparams; ++i) {
-    r.params_.push_back({View(h.params[i].name), View(h.params[i].value)});
-  }
   r.has_body_ = (h.flags & SPINDLE_REQUEST_HAS_BODY) != 0;
   r.content_length_ = h.content_length;
   r.body_ = &body_;
@@ -481,8 +487,8 @@ void Connection::StartHandler(const Router::Route* route, int builtin_status,
   } catch (const std::bad_alloc&) {
     // No stack for the handler (max_fibers, vm.max_map_count): answer 503
     // from this reader fiber; the body frames that follow are dropped.
-    observe::OnSpawnFailure();
-    ++MutableStats().rejected;
+    if (w_.observed) observe::OnSpawnFailure();
+    ++w_.stats().rejected;
     spdlog::warn("request on route '{}' answered 503: no fiber stack for its handler",
                  request_.route());
     SendBuiltin(503, ReasonPhrase(503));
@@ -509,7 +515,7 @@ void Connection::CancelHandler(const char* why) {
   if (!handler_running_ || cancelled_) return;
   cancelled_ = true;
   if (!handler_.done()) {
-    ++MutableStats().cancelled;
+    ++w_.stats().cancelled;
     spdlog::debug("request on route '{}' cancelled: {}", request_.route(), why);
   }
   handler_.cancel();
@@ -520,7 +526,8 @@ void Connection::JoinHandler() {
 }
 
 void Connection::HandlerMain() {
-  RequestObservation observed(w_.route_index.Get(route_), request_start_);
+  std::optional<RequestObservation> observed;
+  if (w_.observed) observed.emplace(w_.route_index.Get(route_), request_start_);
   {
     AdmissionSlot slot(w_.admission);
     if (builtin_status_ != 0) {
@@ -528,11 +535,11 @@ void Connection::HandlerMain() {
     } else {
       Clock::time_point queued_at = Clock::now();
       WaitStatus st = slot.Acquire(Deadline::after(w_.config.queue_timeout));
-      observed.set_queue_wait(Clock::now() - queued_at);
+      if (observed) observed->set_queue_wait(Clock::now() - queued_at);
       if (st == WaitStatus::kOk) {
         RunRoute();
       } else if (st == WaitStatus::kTimeout) {
-        ++MutableStats().rejected;
+        ++w_.stats().rejected;
         SendBuiltin(503, ReasonPhrase(503));
       }
     }
@@ -540,8 +547,10 @@ void Connection::HandlerMain() {
   }
   // 499 (nginx's "client closed request") when nothing complete went out.
   bool gone = !response_.head_sent() || (cancelled_ && !response_.finished());
-  observed.Finish(request_.method(), request_.uri(), gone ? 499 : response_.status(),
-                  out_.body_bytes());
+  if (observed) {
+    observed->Finish(request_.method(), request_.uri(), gone ? 499 : response_.status(),
+                     out_.body_bytes());
+  }
   handler_running_ = false;
   if ((close_after_ || w_.draining) && !receiving_) {
     if (out_.close_announced() || !w_.draining) {
@@ -573,7 +582,7 @@ void Connection::RunRoute() {
                    outcome.message);
       return FailResponse(503, ReasonPhrase(503), outcome.message, kBackendRetryAfter);
     case Kind::kError:
-      ++MutableStats().handler_errors;
+      ++w_.stats().handler_errors;
       spdlog::error("handler for route '{}' failed: '{}'", request_.route(), outcome.message);
       return FailResponse(500, ReasonPhrase(500), outcome.message);
   }
@@ -621,7 +630,7 @@ void Connection::SendAbort(std::string_view reason) {
 }
 
 void Connection::ProtocolError(const char* what) {
-  ++MutableStats().protocol_errors;
+  ++w_.stats().protocol_errors;
   spdlog::error("connection fd '{}': malformed frame from nginx: '{}', closing", fd_, what);
   if (handler_running_) CancelHandler("malformed frame");
 }

@@ -1,4 +1,5 @@
-// connection.hpp: one connection from nginx. Its reader fiber (Run) reads
+// connection.hpp: one connection from nginx (on the apps' socket or the
+// admin socket: worker_context.hpp). Its reader fiber (Run) reads
 // frames for the connection's whole life; each request gets a handler fiber,
 // named after its route pattern, that waits for admission, runs the app's
 // handler and writes the response.
@@ -67,6 +68,10 @@ class Connection {
 
  private:
   bool HasUnreadBytes() const;
+  // Admin socket (WorkerContext::plain_http set): reads the first bytes;
+  // true for spindle frames (the version byte), else hands plain HTTP (an
+  // ASCII capital) to plain_http, or logs anything else, and returns false.
+  bool SpeaksFrames();
   // kOversizedHead: a REQUEST_HEAD within the protocol's ceiling but over
   // limits.max_head_size; its payload is still unread (DiscardPayload).
   enum class ReadStatus {

@@ -3,8 +3,7 @@
 
 #include "observe/observe.hpp"
 #include "redis/client_core.hpp"
-#include "server/inherited_sockets.hpp"
-#include "server/socket_owner.hpp"
+#include "server/listener.hpp"
 
 #include <spindle/scheduler.hpp>
 
@@ -42,42 +41,26 @@ bool SetUpObservability(const config::Config& cfg, std::string* err) {
   if (!o.admin) return true;
   if (!o.metrics) {
     spdlog::warn("master: 'admin' is set but 'metrics.enabled' is false: the admin "
-                 "endpoints will report no numbers");
+                 "pages will answer 503");
   }
   const config::ListenConfig& l = *o.admin;
-  observe::AdminListenConfig ac;
-  ac.path = l.path;
-  ac.host = l.host;
-  ac.port = l.port;
-  ac.mode = l.mode;
-  ac.backlog = l.backlog;
-  // From spindled.socket when systemd passed it: already bound, owned and
-  // moded by the unit, and never unlinked by us.
-  int fd = TakeInheritedSocket(l);
-  bool inherited = fd >= 0;
-  if (!inherited) {
-    fd = observe::OpenAdminListener(ac, err);
-    if (fd < 0) return false;
-    if (l.is_unix()) {
-      if (std::string e = ChownSocketFile(l.path, l.owner, l.group, "admin"); !e.empty()) {
-        *err = "admin socket: " + e;
-        ::close(fd);
-        ::unlink(l.path.c_str());
-        return false;
-      }
-    }
+  // The admin socket is opened like the apps' one (server/listener.hpp):
+  // from spindled.socket when systemd passed it (bound, owned and moded by
+  // the unit, never unlinked by us), else bound here.
+  ListenResult opened = OpenListener(l);
+  if (opened.fd < 0) {
+    *err = "admin socket " + l.Describe() + ": " + opened.error;
+    return false;
   }
   if (g_admin_fd >= 0) ::close(g_admin_fd);
-  g_admin_fd = fd;
-  if (!inherited && l.is_unix() && g_admin_path.empty()) {
+  g_admin_fd = opened.fd;
+  if (!opened.inherited && l.is_unix() && g_admin_path.empty()) {
     g_master_pid = getpid();
     std::atexit(RemoveAdminSocket);
   }
-  if (!inherited) g_admin_path = l.path;
-  uint16_t port = observe::BoundPort(fd);
-  spdlog::info("master: admin listener on '{}'{}",
-               l.is_unix() ? "unix:" + l.path : l.host + ":" + std::to_string(port),
-               inherited ? " (from systemd)" : "");
+  if (!opened.inherited) g_admin_path = l.path;
+  spdlog::info("master: admin listener on '{}'{}", l.Describe(),
+               opened.inherited ? " (from systemd)" : "");
   return true;
 }
 
@@ -114,15 +97,12 @@ WorkerObservers::WorkerObservers(std::function<int64_t()> queue_depth) {
     g.redis_connections_open = static_cast<int64_t>(r.connections_open);
     return g;
   });
-  if (g_admin_fd >= 0) admin_ = observe::StartAdminListener(g_admin_fd);
 }
 
 void WorkerObservers::Stop() {
-  for (Fiber* f : {&admin_, &sampler_}) {
-    if (f->joinable()) {
-      f->cancel();
-      f->join();
-    }
+  if (sampler_.joinable()) {
+    sampler_.cancel();
+    sampler_.join();
   }
 }
 

@@ -1,8 +1,7 @@
 // observe_hooks.hpp: where spindled's master and workers plug into the
 // observability subsystem (observe/observe.hpp): the metrics region and the
-// admin listener set up in the master before it forks, the worker's slot,
-// watchdog hook, gauge sampler and admin fiber, and the per-request route
-// index. docs/observability.md describes what they publish.
+// admin socket opened in the master before it forks, the worker's slot,
+// watchdog hook and gauge sampler, and the per-request route index. docs/observability.md describes what they publish.
 //
 // Process/fiber contract: SetUpObservability runs in the master (single
 // thread) before the first fork; AttachObservability in a worker right after
@@ -30,11 +29,11 @@
 namespace spindle::server {
 
 // Master: creates the metrics region (2 x workers slots, so a reload's new
-// generation can count beside the draining one) and binds the admin
-// listener when `admin:` is set. Returns false with *err on failure. The
+// generation can count beside the draining one) and opens the admin
+// socket when `admin:` is set. Returns false with *err on failure. The
 // admin socket file is removed when the master exits.
 bool SetUpObservability(const config::Config& cfg, std::string* err);
-// The admin listening fd bound by SetUpObservability, or -1.
+// The admin socket's listening fd opened by SetUpObservability, or -1.
 int AdminListenFd();
 
 // Worker, right after fork() and before its Scheduler exists: claims the
@@ -47,8 +46,8 @@ void AttachObservability(unsigned generation, unsigned index);
 // slot (counts the slow slice by route), else an empty function.
 std::function<void(std::string_view, std::chrono::milliseconds)> SlowSliceHook();
 
-// Worker fibers: the gauge sampler (every 250 ms) and the admin listener's
-// accept fiber. Stop() cancels and joins both.
+// Worker fibers: the gauge sampler (every 250 ms). Stop() cancels and joins
+// it. (The admin socket is served by server/admin_server.hpp.)
 class WorkerObservers {
  public:
   // `queue_depth` is sampled in the sampler fiber.
@@ -60,7 +59,6 @@ class WorkerObservers {
 
  private:
   Fiber sampler_;
-  Fiber admin_;
 };
 
 // The region's route index of a matched route (registered on first use, so

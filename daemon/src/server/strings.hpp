@@ -1,5 +1,6 @@
 // strings.hpp: small allocation-free string helpers shared by the server's
-// request, response and router code. Pure functions.
+// request, response, router and plain-HTTP code, and the one table of HTTP
+// reason phrases. Pure functions.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +18,27 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
+}
+
+// The reason phrase of every status the server itself answers with.
+inline const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 301: return "Moved Permanently";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+  }
 }
 
 // An HTTP token (RFC 9110 tchar+): what a header name must be.

@@ -7,6 +7,8 @@
 
 #include "observe/log_setup.hpp"
 #include "observe/observe.hpp"
+#include "server/accept_loop.hpp"
+#include "server/admin_server.hpp"
 #include "server/connection.hpp"
 #include "server/observe_hooks.hpp"
 #include "server/ready_signal.hpp"
@@ -18,115 +20,15 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <optional>
 
 namespace spindle::server {
 namespace {
-
-// nginx sends a request head and then waits: Nagle's algorithm would hold
-// the small frames back for the ACK (TCP listeners only).
-bool IsTcp(int listen_fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getsockname(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
-  return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
-}
-
-void StartConnection(WorkerContext& ctx, int fd, bool tcp) {
-  if (tcp) {
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  auto& stats = MutableStats();
-  ++stats.connections_accepted;
-  spdlog::debug("worker accepted connection fd '{}' (accepts '{}')", fd,
-                stats.connections_accepted);
-  auto* conn = new Connection(ctx, fd);
-  try {
-    conn->reader = spawn(
-        [conn] {
-          conn->Run();
-          delete conn;
-        },
-        "connection");
-  } catch (const std::bad_alloc&) {
-    // No stack for its fiber (max_fibers, vm.max_map_count): this
-    // connection is closed before nginx sent anything on it; the worker
-    // keeps accepting.
-    spdlog::warn("worker closing new connection fd '{}': no fiber stack (see the line above)",
-                 fd);
-    observe::OnSpawnFailure();
-    delete conn;
-    ::close(fd);
-    ShedIdleConnections(ctx, 16);
-  }
-}
-
-// On a stop, connections that reached the backlog before the master removed
-// the socket are taken and served (Drain keeps fresh connections until their
-// first request is answered) instead of being reset with the socket.
-void AcceptRemaining(WorkerContext& ctx, int listen_fd) {
-  const bool tcp = IsTcp(listen_fd);
-  for (;;) {
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      return;
-    }
-    StartConnection(ctx, fd, tcp);
-  }
-}
-
-// Accepts greedily: every connection waiting in the backlog is taken, so the
-// kernel backlog never fills (a full backlog makes nginx answer 502 at once)
-// and excess requests wait in our admission queue. After scheduler.accept_batch
-// connections in a row the loop yields once, so a burst of new connections
-// does not delay the requests already running.
-void AcceptLoop(WorkerContext& ctx, int listen_fd) {
-  const bool tcp = IsTcp(listen_fd);
-  size_t batch = 0;
-  for (;;) {
-    if (ctx.draining) return;
-    if (batch >= ctx.config.scheduler.accept_batch) {
-      batch = 0;
-      this_fiber::yield();
-      continue;
-    }
-    if (ctx.open_connections >= ctx.config.max_connections) {
-      if (ctx.room.wait() == WaitStatus::kCancelled) return;
-      continue;
-    }
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) {
-      ++batch;
-      StartConnection(ctx, fd, tcp);
-      continue;
-    }
-    int err = errno;
-    if (err == EAGAIN || err == EWOULDBLOCK) {
-      batch = 0;
-      if (wait_fd(listen_fd, kReadable, Deadline::never()).status == WaitStatus::kCancelled) {
-        return;
-      }
-    } else if (err == EINTR || err == ECONNABORTED) {
-      continue;
-    } else if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-      spdlog::warn("worker accept failed: '{}', pausing for 100ms (raise LimitNOFILE "
-                   "or lower max_connections)", std::strerror(err));
-      if (this_fiber::sleep_for(std::chrono::milliseconds(100)) == WaitStatus::kCancelled) return;
-    } else {
-      spdlog::error("worker accept failed: '{}'", std::strerror(err));
-      if (this_fiber::sleep_for(std::chrono::milliseconds(10)) == WaitStatus::kCancelled) return;
-    }
-  }
-}
 
 int MakeSignalFd() {
   sigset_t set;
@@ -183,11 +85,7 @@ void Drain(WorkerContext& ctx) {
   if (ctx.open_connections > 0) {
     spdlog::warn("worker drain_timeout passed with '{}' connections open, cancelling them",
                  ctx.open_connections);
-    const Deadline give_up = Deadline::after(std::chrono::seconds(2));
-    for (Connection* c = ctx.connections; c; c = c->next) c->reader.cancel();
-    while (ctx.open_connections > 0 &&
-           ctx.all_closed.wait_until(give_up) == WaitStatus::kOk) {
-    }
+    CloseConnections(ctx, Deadline::after(std::chrono::seconds(2)));
   }
 }
 
@@ -203,14 +101,17 @@ void WorkerMain(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>
   Event stop;
   Fiber signals = spawn([sfd, &stop] { SignalLoop(sfd, stop); }, "signals");
   Fiber acceptor = spawn([&ctx, listen_fd] { AcceptLoop(ctx, listen_fd); }, "accept");
-  // Gauges every 250 ms and the admin listener (when configured).
+  // Gauges every 250 ms, and the admin socket when `admin:` is set.
   WorkerObservers observers([&ctx] { return static_cast<int64_t>(ctx.admission.queued()); });
+  std::optional<AdminServer> admin;
+  if (AdminListenFd() >= 0) admin.emplace(cfg, AdminListenFd(), observe::Region());
   spdlog::info("worker ready with '{}' routes", router.size());
   NotifyReady();
   (void)stop.wait();
   acceptor.cancel();
   acceptor.join();
   observers.Stop();
+  if (admin) admin->Stop();
   AcceptRemaining(ctx, listen_fd);
   forget_fd(listen_fd);
   ::close(listen_fd);

@@ -1,34 +1,15 @@
-// admin_http.cpp: see admin_http.hpp.
-#include "observe/admin_http.hpp"
+// plain_http_head.cpp: see plain_http_head.hpp.
+#include "server/plain_http_head.hpp"
 
-#include <cstring>
+#include "server/strings.hpp"
 
-namespace spindle::observe {
+namespace spindle::server {
 namespace {
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c <= ' ' || c >= 127 || std::strchr("\"(),/:;<=>?@[\\]{}", c)) return false;
-  }
-  return true;
 }
 
 bool IsTarget(std::string_view s) {
@@ -50,7 +31,7 @@ int ParseHttpHead(std::string_view head, HttpHead* out) {
   out->method = line.substr(0, sp1);
   out->target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
-  if (!IsToken(out->method) || out->method.size() > 16 || !IsTarget(out->target)) return 400;
+  if (!IsHeaderToken(out->method) || out->method.size() > 16 || !IsTarget(out->target)) return 400;
   if (version == "HTTP/1.1") out->keep_alive = true;
   else if (version == "HTTP/1.0") out->keep_alive = false;
   else if (version.substr(0, 5) == "HTTP/") return 505;
@@ -61,19 +42,19 @@ int ParseHttpHead(std::string_view head, HttpHead* out) {
     line = rest.substr(0, eol);
     rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
     size_t colon = line.find(':');
-    if (colon == std::string_view::npos || !IsToken(line.substr(0, colon))) return 400;
+    if (colon == std::string_view::npos || !IsHeaderToken(line.substr(0, colon))) return 400;
     std::string_view name = line.substr(0, colon);
     std::string_view value = Trim(line.substr(colon + 1));
-    if (IEquals(name, "connection")) {
-      if (IEquals(value, "close")) out->keep_alive = false;
-      else if (IEquals(value, "keep-alive")) out->keep_alive = true;
-    } else if (IEquals(name, "transfer-encoding")) {
+    if (EqualsIgnoreCase(name, "connection")) {
+      if (EqualsIgnoreCase(value, "close")) out->keep_alive = false;
+      else if (EqualsIgnoreCase(value, "keep-alive")) out->keep_alive = true;
+    } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
       return 400;  // no request bodies here
-    } else if (IEquals(name, "content-length") && value != "0") {
+    } else if (EqualsIgnoreCase(name, "content-length") && value != "0") {
       return 400;
     }
   }
   return 0;
 }
 
-}  // namespace spindle::observe
+}  // namespace spindle::server

@@ -1,10 +1,12 @@
-// admin_listener_test.cc: the admin listener on a real unix socket (and a
-// loopback TCP port), served by a real Scheduler on its own thread, driven by
-// blocking clients from the test thread: /metrics over plain HTTP (our client
-// and curl) and over spindle frames encoded with the protocol codec; /status
-// and /status.txt; keep-alive; and malformed input of each kind closing the
-// connection.
-#include "observe/admin_listener.hpp"
+// admin_server_test.cc: the admin socket (server/admin_server.hpp) on a real
+// unix socket (and a loopback TCP port) opened by server/listener, served by
+// the normal accept loop and Connection on a real Scheduler on its own
+// thread, driven by blocking clients from the test thread: /metrics over
+// plain HTTP (our client and curl) and over spindle frames encoded with the
+// protocol codec; /status and /status.txt; keep-alive; the main config's
+// limits and timeouts; malformed input of each kind; metrics disabled.
+#include "server/admin_server.hpp"
+#include "server/listener.hpp"
 #include "observe/metrics_region.hpp"
 #include "observe/recorder.hpp"
 
@@ -33,29 +35,41 @@
 #include <string>
 #include <thread>
 
-namespace spindle::observe {
+namespace spindle::server {
 namespace {
+
+using observe::MetricsRegion;
+using observe::Recorder;
+using observe::RequestToken;
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// A scheduler thread serving the admin listener until destroyed. Its main
-// fiber parks in offload() on a future, then cancels and joins the listener.
-class AdminServer {
+// What these tests serve with: the main config's limits and timeouts apply
+// to the admin socket.
+config::Config TestConfig() {
+  config::Config cfg;
+  cfg.idle_timeout = 2s;
+  cfg.limits.max_head_size = 16 * 1024;
+  return cfg;
+}
+
+// A scheduler thread serving the admin socket until destroyed. Its main
+// fiber parks in offload() on a future, then stops the server.
+class AdminThread {
  public:
-  AdminServer(const MetricsRegion& region, int listen_fd, AdminOptions options) {
+  AdminThread(const MetricsRegion* region, int listen_fd, config::Config cfg = TestConfig()) {
     std::shared_future<void> stop = stop_.get_future().share();
-    thread_ = std::thread([&region, listen_fd, options, stop] {
+    thread_ = std::thread([region, listen_fd, cfg, stop] {
       Scheduler sched;
       sched.run([&] {
-        Fiber listener = StartAdminListener(listen_fd, region, options);
+        AdminServer admin(cfg, listen_fd, region);
         offload([&] { stop.wait(); });
-        listener.cancel();
-        listener.join();
+        admin.Stop();
       });
     });
   }
-  ~AdminServer() {
+  ~AdminThread() {
     stop_.set_value();
     thread_.join();
   }
@@ -65,17 +79,12 @@ class AdminServer {
   std::thread thread_;
 };
 
-AdminListenConfig UnixConfig(const std::string& path) {
-  AdminListenConfig c;
+int OpenUnix(const std::string& path, std::string* err) {
+  config::ListenConfig c;
   c.path = path;
-  return c;
-}
-
-AdminListenConfig TcpConfig(const std::string& host) {
-  AdminListenConfig c;
-  c.host = host;
-  c.port = 0;
-  return c;
+  ListenResult r = OpenListener(c);
+  *err = r.error;
+  return r.fd;
 }
 
 class TempDir {
@@ -119,7 +128,7 @@ std::string ReadUntil(int fd, const std::function<bool(const std::string&)>& don
   while (!done(buf)) {
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 10000) <= 0) {
-      ADD_FAILURE() << "no data from the admin listener within 10 s";
+      ADD_FAILURE() << "no data from the admin socket within 10 s";
       break;
     }
     char tmp[8192];
@@ -251,7 +260,7 @@ SpindleReply ReadSpindleReply(int fd) {
   }
 }
 
-class AdminListenerTest : public ::testing::Test {
+class AdminServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string err;
@@ -265,11 +274,9 @@ class AdminListenerTest : public ::testing::Test {
     }
     inflight_ = rec.OnRequestStart(a);  // one still running, for /status
     sock_ = dir_.path("admin.sock");
-    listen_fd_ = OpenAdminListener(UnixConfig(sock_), &err);
+    listen_fd_ = OpenUnix(sock_, &err);
     ASSERT_GE(listen_fd_, 0) << err;
-    AdminOptions opts;
-    opts.io_timeout = 2s;
-    server_ = std::make_unique<AdminServer>(*region_, listen_fd_, opts);
+    server_ = std::make_unique<AdminThread>(region_.get(), listen_fd_);
   }
   void TearDown() override {
     server_.reset();
@@ -287,10 +294,10 @@ class AdminListenerTest : public ::testing::Test {
   std::unique_ptr<MetricsRegion> region_;
   RequestToken inflight_;
   int listen_fd_ = -1;
-  std::unique_ptr<AdminServer> server_;
+  std::unique_ptr<AdminThread> server_;
 };
 
-TEST_F(AdminListenerTest, MetricsOverPlainHttp) {
+TEST_F(AdminServerTest, MetricsOverPlainHttp) {
   int fd = Connect();
   HttpReply r = HttpGet(fd, "/metrics");
   EXPECT_EQ(r.status, 200);
@@ -303,7 +310,7 @@ TEST_F(AdminListenerTest, MetricsOverPlainHttp) {
   ::close(fd);
 }
 
-TEST_F(AdminListenerTest, KeepAliveServesSeveralRequests) {
+TEST_F(AdminServerTest, KeepAliveServesSeveralRequests) {
   int fd = Connect();
   HttpReply a = HttpGet(fd, "/metrics?per_worker=1", false);
   EXPECT_EQ(a.status, 200);
@@ -348,7 +355,7 @@ size_t LiveHeapBytes() {
 // 300,000 pipelined requests (8 MiB) on one connection: the connection's
 // buffer holds one request plus one read, not every byte received so far
 // (measured as live heap with the connection still open).
-TEST_F(AdminListenerTest, PipelinedRequestsKeepTheBufferSmall) {
+TEST_F(AdminServerTest, PipelinedRequestsKeepTheBufferSmall) {
   const std::string one = "GET /nope HTTP/1.1\r\nHost: a\r\n\r\n";
   constexpr size_t kRequests = 300000;
   std::string all;
@@ -383,7 +390,7 @@ TEST_F(AdminListenerTest, PipelinedRequestsKeepTheBufferSmall) {
   ::close(fd);
 }
 
-TEST_F(AdminListenerTest, CurlReadsMetrics) {
+TEST_F(AdminServerTest, CurlReadsMetrics) {
   if (access("/usr/bin/curl", X_OK) != 0) GTEST_SKIP() << "curl not installed";
   std::string cmd = "/usr/bin/curl -sS --max-time 10 --unix-socket " + sock_ + " http://x/metrics";
   FILE* f = popen(cmd.c_str(), "r");
@@ -398,7 +405,7 @@ TEST_F(AdminListenerTest, CurlReadsMetrics) {
   EXPECT_EQ(p.Sum("spindle_requests_total"), 7);
 }
 
-TEST_F(AdminListenerTest, MetricsOverSpindleFrames) {
+TEST_F(AdminServerTest, MetricsOverSpindleFrames) {
   int fd = Connect();
   // Two requests on one connection, as nginx's upstream keepalive would.
   for (int i = 0; i < 2; ++i) {
@@ -421,19 +428,21 @@ TEST_F(AdminListenerTest, MetricsOverSpindleFrames) {
   r = ReadSpindleReply(fd);
   EXPECT_TRUE(r.complete);
   EXPECT_EQ(r.status, 200);
-  EXPECT_TRUE(r.body.empty());
+  // Answered as GET, as for an app's GET route: nginx sends the client the
+  // head only.
   EXPECT_NE(r.headers["Content-Length"], "0");
+  EXPECT_EQ(r.headers["Content-Length"], std::to_string(r.body.size()));
   ::close(fd);
 }
 
-TEST_F(AdminListenerTest, UnknownFirstByteCloses) {
+TEST_F(AdminServerTest, UnknownFirstByteCloses) {
   int fd = Connect();
   SendAll(fd, std::string("\x00\x01garbage", 9));
   EXPECT_EQ(ReadToEof(fd), "");
   ::close(fd);
 }
 
-TEST_F(AdminListenerTest, MalformedSpindleFramesClose) {
+TEST_F(AdminServerTest, MalformedSpindleFramesClose) {
   std::string bad_type("\x02\x09\x00\x00\x00\x00\x00\x00", 8);
   std::string bad_reserved("\x02\x01\x01\x00\x00\x00\x00\x00", 8);
   std::string too_long("\x02\x01\x00\x00\xff\xff\xff\x00", 8);  // head over the limit
@@ -449,20 +458,34 @@ TEST_F(AdminListenerTest, MalformedSpindleFramesClose) {
     EXPECT_EQ(ReadToEof(fd), "");
     ::close(fd);
   }
-  // A valid head followed by a body over the request limit.
+  // A body frame with no request head.
   int fd = Connect();
-  std::string req = SpindleRequest("GET", "/metrics");
-  req.resize(req.size() - SPINDLE_FRAME_HEADER_SIZE);  // drop END
-  std::string body(8000, 'x');
   uint8_t hdr[SPINDLE_FRAME_HEADER_SIZE];
-  spindle_frame_header_encode(hdr, SPINDLE_FRAME_REQUEST_BODY, static_cast<uint32_t>(body.size()));
-  for (int i = 0; i < 3; ++i) req += std::string(reinterpret_cast<char*>(hdr), sizeof hdr) + body;
-  SendAll(fd, req);
+  spindle_frame_header_encode(hdr, SPINDLE_FRAME_REQUEST_BODY, 4);
+  SendAll(fd, std::string(reinterpret_cast<char*>(hdr), sizeof hdr) + "abcd");
   EXPECT_EQ(ReadToEof(fd), "");
   ::close(fd);
 }
 
-TEST_F(AdminListenerTest, MalformedHttpGets400AndClose) {
+// Framed requests over the main config's limits get the same answers as
+// the apps' socket gives: 431 for a head over limits.max_head_size, with the
+// connection kept.
+TEST_F(AdminServerTest, FramedHeadOverTheLimitGets431) {
+  int fd = Connect();
+  const std::string big(20000, 'a');
+  SendAll(fd, SpindleRequest("GET", "/metrics?" + big));
+  SpindleReply r = ReadSpindleReply(fd);
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.status, 431);
+  SendAll(fd, SpindleRequest("GET", "/nope"));
+  r = ReadSpindleReply(fd);
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, "Not Found\n");
+  ::close(fd);
+}
+
+TEST_F(AdminServerTest, MalformedHttpGets400AndClose) {
   for (const std::string& bad : {std::string("GET /metrics\r\n\r\n"),
                                  std::string("GET /metrics HTTP/1.1 extra\r\n\r\n"),
                                  std::string("GET metrics HTTP/1.1\r\n\r\n"),
@@ -478,7 +501,7 @@ TEST_F(AdminListenerTest, MalformedHttpGets400AndClose) {
   }
 }
 
-TEST_F(AdminListenerTest, OversizedHeadGets431AndClose) {
+TEST_F(AdminServerTest, OversizedHeadGets431AndClose) {
   int fd = Connect();
   SendAll(fd, "GET /metrics HTTP/1.1\r\nX-Big: " + std::string(20000, 'a'));
   std::string reply = ReadToEof(fd);
@@ -486,8 +509,8 @@ TEST_F(AdminListenerTest, OversizedHeadGets431AndClose) {
   ::close(fd);
 }
 
-TEST_F(AdminListenerTest, StalledRequestTimesOutAndCloses) {
-  // io_timeout is 2 s here; the read below waits up to 10 s for the close.
+TEST_F(AdminServerTest, StalledRequestTimesOutAndCloses) {
+  // idle_timeout is 2 s here; the read below waits up to 10 s for the close.
   int fd = Connect();
   SendAll(fd, "GET /metr");
   std::string reply = ReadToEof(fd);
@@ -499,37 +522,81 @@ TEST_F(AdminListenerTest, StalledRequestTimesOutAndCloses) {
   ::close(fd);
 }
 
-TEST(AdminListenerOpen, LoopbackTcpAndRefusals) {
-  std::string err;
-  EXPECT_LT(OpenAdminListener(TcpConfig("0.0.0.0"), &err), 0);
-  EXPECT_NE(err.find("loopback"), std::string::npos);
-  EXPECT_LT(OpenAdminListener(TcpConfig("example.org"), &err), 0);
-  EXPECT_LT(OpenAdminListener(AdminListenConfig{}, &err), 0);
-  AdminListenConfig both = TcpConfig("127.0.0.1");
-  both.path = "/tmp/x.sock";
-  EXPECT_LT(OpenAdminListener(both, &err), 0);
+// A partial frame is bounded by idle_timeout too, as on the apps' socket.
+TEST_F(AdminServerTest, StalledFrameTimesOutAndCloses) {
+  int fd = Connect();
+  SendAll(fd, SpindleRequest("GET", "/metrics").substr(0, 20));
+  EXPECT_EQ(ReadToEof(fd), "");
+  ::close(fd);
+}
 
+TEST(AdminServerTcp, ServesALoopbackPort) {
+  std::string err;
   auto region = MetricsRegion::Create({1, 8}, &err);
-  ASSERT_TRUE(region);
-  int fd = OpenAdminListener(TcpConfig("127.0.0.1"), &err);
-  ASSERT_GE(fd, 0) << err;
-  uint16_t port = BoundPort(fd);
-  ASSERT_NE(port, 0);
+  ASSERT_TRUE(region) << err;
+  config::ListenConfig l;
+  l.host = "127.0.0.1";
+  l.port = 0;  // a free port
+  ListenResult opened = OpenListener(l);
+  ASSERT_GE(opened.fd, 0) << opened.error;
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(opened.fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  ASSERT_NE(a.sin_port, 0);
   {
-    AdminServer server(*region, fd, {});
+    AdminThread server(region.get(), opened.fd);
     int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
     HttpReply r = HttpGet(c, "/metrics");
     EXPECT_EQ(r.status, 200);
     EXPECT_TRUE(test::ParsePrometheus(r.body).ok());
     ::close(c);
   }
-  ::close(fd);
+  ::close(opened.fd);
+}
+
+// metrics.enabled: false leaves no region: the pages say so with a 503 on
+// both transports instead of hanging or closing.
+TEST(AdminServerNoMetrics, PagesAnswer503) {
+  TempDir dir;
+  const std::string sock = dir.path("admin.sock");
+  std::string err;
+  int listen_fd = OpenUnix(sock, &err);
+  ASSERT_GE(listen_fd, 0) << err;
+  {
+    AdminThread server(nullptr, listen_fd);
+    int fd = ConnectUnix(sock);
+    ASSERT_GE(fd, 0);
+    HttpReply h = HttpGet(fd, "/metrics");
+    EXPECT_EQ(h.status, 503);
+    EXPECT_NE(h.body.find("metrics.enabled"), std::string::npos) << h.body;
+    ::close(fd);
+    fd = ConnectUnix(sock);
+    SendAll(fd, SpindleRequest("GET", "/status"));
+    SpindleReply r = ReadSpindleReply(fd);
+    ASSERT_TRUE(r.complete);
+    EXPECT_EQ(r.status, 503);
+    ::close(fd);
+  }
+  ::close(listen_fd);
+}
+
+// The answers both transports send, decided in one place.
+TEST(AdminAnswer, PagesMethodsAndQueries) {
+  std::string err;
+  auto region = MetricsRegion::Create({1, 8}, &err);
+  ASSERT_TRUE(region) << err;
+  EXPECT_EQ(AnswerAdminRequest(region.get(), "GET", "/metrics").status, 200);
+  EXPECT_EQ(AnswerAdminRequest(region.get(), "HEAD", "/status.txt").status, 200);
+  EXPECT_EQ(AnswerAdminRequest(region.get(), "GET", "/status?x=1").content_type,
+            "application/json");
+  EXPECT_EQ(AnswerAdminRequest(region.get(), "GET", "/metricsx").status, 404);
+  EXPECT_EQ(AnswerAdminRequest(region.get(), "GET", "/metrics/").status, 404);
+  PlainHttpReply post = AnswerAdminRequest(region.get(), "POST", "/metrics");
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.allow, "GET, HEAD");
+  EXPECT_EQ(AnswerAdminRequest(nullptr, "GET", "/metrics").status, 503);
 }
 
 }  // namespace
-}  // namespace spindle::observe
+}  // namespace spindle::server

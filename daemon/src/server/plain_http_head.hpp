@@ -1,6 +1,6 @@
-// admin_http.hpp: the admin listener's plain-HTTP/1.1 request-head parser
-// (admin_connection.cpp frames the head; this validates and splits it). Its
-// own unit so that tests/fuzz can drive it directly.
+// plain_http_head.hpp: the request-head parser of the admin socket's
+// plain-HTTP/1.1 responder (plain_http.cpp frames the head; this validates
+// and splits it). Its own unit so that tests/fuzz can drive it directly.
 //
 // Pure function: no I/O, no allocation, never suspends; the views it fills
 // point into `head`.
@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-namespace spindle::observe {
+namespace spindle::server {
 
 struct HttpHead {
   std::string_view method, target;
@@ -21,4 +21,4 @@ struct HttpHead {
 // other than 1.0 / 1.1).
 int ParseHttpHead(std::string_view head, HttpHead* out);
 
-}  // namespace spindle::observe
+}  // namespace spindle::server
