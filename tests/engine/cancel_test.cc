@@ -22,7 +22,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 using std::chrono::hours;
@@ -191,4 +191,4 @@ TEST(Cancel, ClientGoneIsACancelled) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

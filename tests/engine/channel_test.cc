@@ -12,7 +12,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -142,4 +142,4 @@ FIBER_TEST(Channel, ManyProducersManyConsumers) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

@@ -17,7 +17,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 // Throws `what`, yields `yields` times inside the handler, then rethrows
@@ -167,4 +167,4 @@ TEST(ExceptionState, DestroyingParkedFibersKeepsEveryonesCaughtException) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

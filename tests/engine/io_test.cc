@@ -20,7 +20,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -237,4 +237,4 @@ FIBER_TEST(Io, ConnectTcpLiteralAndName) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

@@ -17,7 +17,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 FIBER_TEST(Offload, ReturnsValuesVoidReferencesMoveOnly) {
@@ -114,4 +114,4 @@ TEST(Offload, OutsideAFiberRunsInline) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

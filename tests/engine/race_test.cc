@@ -17,7 +17,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 using std::chrono::microseconds;
@@ -188,4 +188,4 @@ FIBER_TEST(Race, JoinCancelDetachVersusFiberEnd) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

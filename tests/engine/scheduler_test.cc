@@ -12,7 +12,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 FIBER_TEST(Scheduler, SpawnRunsAfterCallerSuspends) {
@@ -203,4 +203,4 @@ TEST(Scheduler, OutsideAFiberCallsFallBack) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

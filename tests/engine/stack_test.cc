@@ -18,7 +18,7 @@
 #include "engine/stack_pool.hpp"
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 uintptr_t g_guard_lo = 0, g_guard_hi = 0;
@@ -50,9 +50,9 @@ void OverflowInFiber() {
   ::sigaction(SIGSEGV, &sa, nullptr);
   Scheduler s;
   s.run([] {
-    const auto [lo, size] = impl::SchedulerImpl::Current()->CurrentStack();
+    const auto [lo, size] = engine::SchedulerImpl::Current()->CurrentStack();
     g_guard_hi = reinterpret_cast<uintptr_t>(lo);
-    g_guard_lo = g_guard_hi - impl::StackPool::PageSize();
+    g_guard_lo = g_guard_hi - engine::StackPool::PageSize();
     (void)size;
     Recurse(0);
   });
@@ -85,9 +85,9 @@ FIBER_TEST(Stack, ConfiguredSizeIsUsable) {
 TEST(StackRemaining, OnAFiberItCountsDownToTheStacksLowEnd) {
   SchedulerOptions so;
   so.stack_size = 16 * 1024;
-  testing::RunInScheduler(
+  test::RunInScheduler(
       [] {
-        const auto [lo, size] = impl::SchedulerImpl::Current()->CurrentStack();
+        const auto [lo, size] = engine::SchedulerImpl::Current()->CurrentStack();
         const size_t here = this_fiber::stack_remaining();
         const auto frame = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
         // Below this frame, within the fiber's stack (16 KiB; 4x under ASan).
@@ -129,7 +129,7 @@ TEST(StackRemaining, OnAPlainThreadItUsesThePthreadBounds) {
 }
 
 TEST(StackPool, ReusesStacksAndCapsTheCache) {
-  impl::StackPool pool(64 * 1024, 2);
+  engine::StackPool pool(64 * 1024, 2);
   EXPECT_EQ(pool.usable_size(), 64u * 1024);
   boost::context::stack_context a = pool.Allocate();
   boost::context::stack_context b = pool.Allocate();
@@ -151,4 +151,4 @@ TEST(StackPool, ReusesStacksAndCapsTheCache) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

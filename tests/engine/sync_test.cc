@@ -9,7 +9,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -224,4 +224,4 @@ FIBER_TEST(WaitGroup, WaitsForAllDone) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

@@ -11,7 +11,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -91,4 +91,4 @@ FIBER_TEST(Timer, WakeBeforeDeadlineDisarmsTimer) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

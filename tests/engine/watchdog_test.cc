@@ -13,7 +13,7 @@
 
 #include "fiber_test.hpp"
 
-namespace spindle {
+namespace spindle::test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -44,7 +44,7 @@ TEST(Watchdog, ReportsOneSlowSlicePerSliceWithTheFiberName) {
     reports.count.fetch_add(1);
   };
   uint64_t slow = 0;
-  spindle::testing::RunInScheduler(
+  spindle::test::RunInScheduler(
       [&] {
         Fiber hog = spawn([&] { BusyLoop(milliseconds(200), reports, 1); }, "GET /slow");
         hog.join();
@@ -67,7 +67,7 @@ TEST(Watchdog, IdleSchedulerAndDisabledWatchdogReportNothing) {
   SchedulerOptions opts;
   opts.watchdog_threshold = milliseconds(5);
   opts.on_slow_slice = [&](std::string_view, milliseconds) { reports.count.fetch_add(1); };
-  spindle::testing::RunInScheduler(
+  spindle::test::RunInScheduler(
       [&] { (void)this_fiber::sleep_for(milliseconds(60)); }, opts);
   EXPECT_EQ(reports.count.load(), 0);
 
@@ -83,4 +83,4 @@ TEST(Watchdog, IdleSchedulerAndDisabledWatchdogReportNothing) {
 }
 
 }  // namespace
-}  // namespace spindle
+}  // namespace spindle::test

@@ -12,6 +12,7 @@
 #include <spindle/mustache_cache.hpp>
 #include <spindle/mustache_set.hpp>
 
+namespace spindle::test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -143,3 +144,4 @@ TEST(MustacheCache, SnapshotOutlivesAReload) {
 }
 
 }  // namespace
+}  // namespace spindle::test

@@ -4,6 +4,7 @@
 #include <spindle/mustache.hpp>
 #include <spindle/mustache_set.hpp>
 
+namespace spindle::test {
 namespace {
 
 using spindle::Template;
@@ -114,3 +115,4 @@ TEST(MustacheCompileError, MissingFile) {
 }
 
 }  // namespace
+}  // namespace spindle::test

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <spindle/mustache.hpp>
 
+namespace spindle::test {
 namespace {
 
 std::string Reference(const std::string& in) {
@@ -59,3 +60,4 @@ TEST(MustacheEscape, CleanValueIsOneWriteAndEscapedValueIsBuffered) {
 }
 
 }  // namespace
+}  // namespace spindle::test

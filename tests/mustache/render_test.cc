@@ -9,6 +9,7 @@
 #include <spindle/mustache_set.hpp>
 #include <spindle/mustache_sink.hpp>
 
+namespace spindle::test {
 namespace {
 
 using nlohmann::json;
@@ -234,3 +235,4 @@ TEST(MustacheRender, ChunkedSinkOutsideAFiberJustChunks) {
 }
 
 }  // namespace
+}  // namespace spindle::test

@@ -13,6 +13,7 @@
 #include <spindle/mustache_lambda.hpp>
 #include <spindle/mustache_set.hpp>
 
+namespace spindle::test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -120,9 +121,10 @@ void RegisterSpecTests() {
 }
 
 }  // namespace
+}  // namespace spindle::test
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  RegisterSpecTests();
+  spindle::test::RegisterSpecTests();
   return RUN_ALL_TESTS();
 }

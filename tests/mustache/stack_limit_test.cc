@@ -31,6 +31,7 @@
 #include "fiber_test.hpp"
 #include "mustache/renderer.hpp"
 
+namespace spindle::test {
 namespace {
 
 using nlohmann::json;
@@ -201,7 +202,7 @@ TEST_P(StackLimit, RunawayRecursionIsATemplateError) {
   so.stack_size = stack;
   so.watchdog_threshold = std::chrono::milliseconds(0);
   Outcome out;
-  spindle::testing::RunInScheduler([&] { out = RenderRunaway(kind); }, so);
+  spindle::test::RunInScheduler([&] { out = RenderRunaway(kind); }, so);
   CheckOutcome(out, std::string(KindName(kind)) + " on a " + std::to_string(stack / 1024) +
                         " KiB fiber");
 }
@@ -230,7 +231,7 @@ TEST(StackLimitCompile, DeepNestingInTemplateTextOnA16KiBFiber) {
   so.stack_size = 16 * 1024;
   so.watchdog_threshold = std::chrono::milliseconds(0);  // compiling 1.2 MB takes a while
   std::string unclosed, render_error;
-  spindle::testing::RunInScheduler(
+  spindle::test::RunInScheduler(
       [&] {
         try {
           spindle::Template::compile(open, "deep");
@@ -261,7 +262,7 @@ TEST(StackLimitCompile, DefaultDepthLimitStillApplies) {
   for (size_t stack : {size_t{16} * 1024, size_t{1024} * 1024}) {
     spindle::SchedulerOptions so;
     so.stack_size = stack;
-    spindle::testing::RunInScheduler(
+    spindle::test::RunInScheduler(
         [&] {
           try {
             set.render("top", json::object());
@@ -299,7 +300,7 @@ TEST(StackLimitData, DeeplyNestedValueIsATemplateError) {
   spindle::SchedulerOptions so;
   so.stack_size = 16 * 1024;
   so.watchdog_threshold = std::chrono::milliseconds(0);
-  spindle::testing::RunInScheduler(
+  spindle::test::RunInScheduler(
       [&] {
         try {
           t.render(deep);
@@ -309,7 +310,7 @@ TEST(StackLimitData, DeeplyNestedValueIsATemplateError) {
       },
       so);
   so.stack_size = 64 * 1024;  // room for 41 levels
-  spindle::testing::RunInScheduler(
+  spindle::test::RunInScheduler(
       [&] {
         const uintptr_t lo = StackLow();
         PaintUnusedStack(lo);
@@ -324,8 +325,8 @@ TEST(StackLimitData, DeeplyNestedValueIsATemplateError) {
   EXPECT_EQ(printed, std::string(41, '[') + std::string(41, ']'));
   const size_t per_level = (untouched_1 - untouched_41) / 40;
   std::printf("[ stack    ] json::dump: %zu bytes per level (the renderer assumes %zu)\n",
-              per_level, spindle::mustache_impl::kDumpBytesPerLevel);
-  EXPECT_LE(per_level, spindle::mustache_impl::kDumpBytesPerLevel);
+              per_level, spindle::mustache::kDumpBytesPerLevel);
+  EXPECT_LE(per_level, spindle::mustache::kDumpBytesPerLevel);
 }
 
 // Outside any scheduler the bounds come from pthread_getattr_np: a thread
@@ -355,3 +356,4 @@ TEST(StackLimitThread, PlainThreadWithASmallStack) {
 }
 
 }  // namespace
+}  // namespace spindle::test

@@ -14,6 +14,7 @@
 #include <spindle/mustache_sink.hpp>
 #include <spindle/scheduler.hpp>
 
+namespace spindle::test {
 namespace {
 
 using nlohmann::json;
@@ -175,3 +176,4 @@ TEST(MustacheStream, RunawayRecursionInAFiberThrowsWithinTheDefaultStack) {
 }
 
 }  // namespace
+}  // namespace spindle::test

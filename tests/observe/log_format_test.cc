@@ -21,8 +21,10 @@
 #include <thread>
 #include <vector>
 
-namespace spindle::observe {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::observe;
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -218,4 +220,4 @@ TEST(LogSetup, ReopenAfterRotation) {
 }
 
 }  // namespace
-}  // namespace spindle::observe
+}  // namespace spindle::test

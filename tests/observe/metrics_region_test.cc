@@ -21,8 +21,10 @@
 #include <functional>
 #include <thread>
 
-namespace spindle::observe {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::observe;
 
 using namespace std::chrono_literals;
 using test::ParsePrometheus;
@@ -304,4 +306,4 @@ TEST(PromParser, RejectsInvalidText) {
 }
 
 }  // namespace
-}  // namespace spindle::observe
+}  // namespace spindle::test

@@ -22,8 +22,10 @@
 #include <string>
 #include <vector>
 
-namespace spindle::observe {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::observe;
 
 using namespace std::chrono_literals;
 using test::ParsePrometheus;
@@ -220,4 +222,4 @@ TEST(MetricsTable, DocsListEveryFamily) {
 }
 
 }  // namespace
-}  // namespace spindle::observe
+}  // namespace spindle::test

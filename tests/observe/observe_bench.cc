@@ -14,8 +14,10 @@
 #include <chrono>
 #include <string>
 
-namespace spindle::observe {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::observe;
 
 using namespace std::chrono_literals;
 
@@ -71,6 +73,6 @@ void BM_SnapshotAndRenderStatus(benchmark::State& state) {
 BENCHMARK(BM_SnapshotAndRenderStatus);
 
 }  // namespace
-}  // namespace spindle::observe
+}  // namespace spindle::test
 
 BENCHMARK_MAIN();

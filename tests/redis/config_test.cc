@@ -9,8 +9,10 @@
 
 #include "config/config.hpp"
 
-namespace spindle::redis {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::redis;
 
 using namespace std::chrono_literals;
 
@@ -147,4 +149,4 @@ TEST(RedisConfig, AppOverridesMergeOverTheTopLevelSection) {
 }
 
 }  // namespace
-}  // namespace spindle::redis
+}  // namespace spindle::test

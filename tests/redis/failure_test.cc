@@ -11,16 +11,18 @@
 
 #include "redis_fixture.hpp"
 
-namespace spindle::redis {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::redis;
 
 using namespace std::chrono_literals;
 using spindle::test::RedisServer;
-using testing::ConfigFor;
-using testing::FibersAlive;
+using test::ConfigFor;
+using test::FibersAlive;
 
-class RedisFailure : public testing::RedisServerTest {};
-using testing::WaitUntil;
+class RedisFailure : public test::RedisServerTest {};
+using test::WaitUntil;
 
 FIBER_TEST_F(RedisFailure, TimeoutDiscardsTheConnection) {
   RedisServer& server = *server_;
@@ -157,7 +159,7 @@ FIBER_TEST_F(RedisFailure, KilledAndRestartedUnderLoad) {
   EXPECT_EQ(s.connections_ready, 2u);
   EXPECT_EQ(s.in_flight, 0u);
   EXPECT_EQ(s.connections_open, 2u);  // no connection leaked across the crash
-  EXPECT_EQ(testing::ConnectedClients(client), 2);
+  EXPECT_EQ(test::ConnectedClients(client), 2);
   // The restarted Redis has only what was written after it came back.
   EXPECT_GT(std::stoll(client.get("hits").value_or("0")), 0);
   client.close();
@@ -261,4 +263,4 @@ FIBER_TEST_F(RedisFailure, CancelledCallerKeepsTheConnection) {
 }
 
 }  // namespace
-}  // namespace spindle::redis
+}  // namespace spindle::test

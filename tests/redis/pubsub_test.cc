@@ -10,16 +10,18 @@
 
 #include "redis_fixture.hpp"
 
-namespace spindle::redis {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::redis;
 
 using namespace std::chrono_literals;
 using spindle::test::RedisServer;
-using testing::ConfigFor;
-using testing::FibersAlive;
+using test::ConfigFor;
+using test::FibersAlive;
 
-class RedisPubSub : public testing::RedisServerTest {};
-using testing::WaitUntil;
+class RedisPubSub : public test::RedisServerTest {};
+using test::WaitUntil;
 
 long long NumSub(const Client& c, const std::string& channel) {
   return c.command("PUBSUB", "NUMSUB", channel).at(1).integer();
@@ -133,4 +135,4 @@ FIBER_TEST_F(RedisPubSub, SubscribeFailsFastWhenRedisIsDown) {
 }
 
 }  // namespace
-}  // namespace spindle::redis
+}  // namespace spindle::test

@@ -17,12 +17,12 @@
 #include "fiber_test.hpp"
 #include "redis_server.hpp"
 
-namespace spindle::redis::testing {
+namespace spindle::test {
 
 using namespace std::chrono_literals;
 
-inline Config ConfigFor(const spindle::test::RedisServer& server) {
-  Config c;
+inline redis::Config ConfigFor(const RedisServer& server) {
+  redis::Config c;
   c.address = server.address();
   c.connect_timeout = 3000ms;
   c.command_timeout = 5000ms;
@@ -47,15 +47,15 @@ inline bool WaitUntil(const std::function<bool()>& cond,
 // start-up wait is not inside the scheduler) and removes it afterwards.
 class RedisServerTest : public ::testing::Test {
  protected:
-  void SetUp() override { server_ = std::make_unique<spindle::test::RedisServer>(); }
+  void SetUp() override { server_ = std::make_unique<RedisServer>(); }
   void TearDown() override { server_.reset(); }
-  std::unique_ptr<spindle::test::RedisServer> server_;
+  std::unique_ptr<RedisServer> server_;
 };
 
 inline size_t FibersAlive() { return Scheduler::current()->fibers_alive(); }
 
 // connected_clients from INFO, asked over the client itself.
-inline long long ConnectedClients(const Client& c) {
+inline long long ConnectedClients(const redis::Client& c) {
   const std::string info = c.command("INFO", "clients").str();
   const std::string key = "connected_clients:";
   auto pos = info.find(key);
@@ -63,4 +63,4 @@ inline long long ConnectedClients(const Client& c) {
   return std::stoll(info.substr(pos + key.size()));
 }
 
-}  // namespace spindle::redis::testing
+}  // namespace spindle::test

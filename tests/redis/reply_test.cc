@@ -11,15 +11,17 @@
 
 #include "redis_fixture.hpp"
 
-namespace spindle::redis {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::redis;
 
 using namespace std::chrono_literals;
 using spindle::test::RedisServer;
-using testing::ConfigFor;
-using testing::FibersAlive;
+using test::ConfigFor;
+using test::FibersAlive;
 
-class RedisReply : public testing::RedisServerTest {};
+class RedisReply : public test::RedisServerTest {};
 
 std::string RandomBytes(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -209,4 +211,4 @@ FIBER_TEST_F(RedisReply, TcpAddressAndDatabase) {
 }
 
 }  // namespace
-}  // namespace spindle::redis
+}  // namespace spindle::test

@@ -35,8 +35,10 @@
 #include <string>
 #include <thread>
 
-namespace spindle::server {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::server;
 
 using observe::MetricsRegion;
 using observe::Recorder;
@@ -599,4 +601,4 @@ TEST(AdminAnswer, PagesMethodsAndQueries) {
 }
 
 }  // namespace
-}  // namespace spindle::server
+}  // namespace spindle::test

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
-namespace spindle::server {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::server;
 
 // 100 MiB in 64 KiB frames (what nginx sends), read in 10 KiB pieces with a
 // yield after each: slower than the producer, which must park.
@@ -56,4 +58,4 @@ FIBER_TEST(BodyBuffer, SlowReaderKeepsMemoryBounded) {
 }
 
 }  // namespace
-}  // namespace spindle::server
+}  // namespace spindle::test

@@ -12,8 +12,10 @@
 
 #include <sstream>
 
-namespace spindle::config {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::config;
 
 // Each table with the path its keys take in the file.
 template <class T>
@@ -137,4 +139,4 @@ TEST(ConfigKeys, ABareDurationIsSecondsInEverySection) {
 }
 
 }  // namespace
-}  // namespace spindle::config
+}  // namespace spindle::test

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <spindle/units.hpp>
 
-namespace spindle::config {
+namespace spindle::test {
 namespace {
+
+using namespace spindle::config;
 
 LoadResult Load(const std::string& text) { return LoadString(text, "test.yaml", "/base"); }
 
@@ -197,4 +199,4 @@ TEST(Config, MissingFileIsAnError) {
 }
 
 }  // namespace
-}  // namespace spindle::config
+}  // namespace spindle::test

@@ -26,7 +26,7 @@
 
 #include <spindle/scheduler.hpp>
 
-namespace spindle::testing {
+namespace spindle::test {
 
 // Runs body inside a new Scheduler built from options; returns when the
 // scheduler has finished. Aborts the process after `limit`.
@@ -58,11 +58,11 @@ inline void RunInScheduler(std::function<void()> body, SchedulerOptions options 
   guard.join();
 }
 
-}  // namespace spindle::testing
+}  // namespace spindle::test
 
 #define FIBER_TEST(suite, name)                                               \
   static void suite##_##name##_FiberBody();                                   \
-  TEST(suite, name) { ::spindle::testing::RunInScheduler(&suite##_##name##_FiberBody); } \
+  TEST(suite, name) { ::spindle::test::RunInScheduler(&suite##_##name##_FiberBody); } \
   static void suite##_##name##_FiberBody()
 
 #define FIBER_TEST_F(fixture, name)                                           \
@@ -72,6 +72,6 @@ inline void RunInScheduler(std::function<void()> body, SchedulerOptions options 
   };                                                                          \
   GTEST_TEST_(fixture, name, fixture##_##name##_FiberBody,                    \
               ::testing::internal::GetTypeId<fixture>()) {                    \
-    ::spindle::testing::RunInScheduler([this] { FiberBody(); });              \
+    ::spindle::test::RunInScheduler([this] { FiberBody(); });              \
   }                                                                           \
   void fixture##_##name##_FiberBody::FiberBody()

@@ -20,7 +20,7 @@
 
 namespace spindle {
 
-namespace impl {
+namespace engine {
 class FiberContext;
 }
 
@@ -71,8 +71,8 @@ class Fiber {
 
  private:
   friend Fiber spawn(std::function<void()> fn, std::string name);
-  explicit Fiber(impl::FiberContext* ctx) noexcept : ctx_(ctx) {}
-  impl::FiberContext* ctx_ = nullptr;
+  explicit Fiber(engine::FiberContext* ctx) noexcept : ctx_(ctx) {}
+  engine::FiberContext* ctx_ = nullptr;
 };
 
 // Schedules a new fiber on the current thread's scheduler (it runs after the

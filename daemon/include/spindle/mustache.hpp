@@ -25,7 +25,7 @@
 
 namespace spindle {
 
-namespace mustache_impl {
+namespace mustache {
 struct Compiled;
 }
 
@@ -122,12 +122,12 @@ class Template {
   // (not the dynamic ones), for load-time validation.
   std::vector<std::string> referenced_partials(bool parents_only) const;
 
-  const mustache_impl::Compiled* compiled() const noexcept { return impl_.get(); }
+  const mustache::Compiled* compiled() const noexcept { return impl_.get(); }
 
  private:
-  explicit Template(std::shared_ptr<const mustache_impl::Compiled> impl)
+  explicit Template(std::shared_ptr<const mustache::Compiled> impl)
       : impl_(std::move(impl)) {}
-  std::shared_ptr<const mustache_impl::Compiled> impl_;
+  std::shared_ptr<const mustache::Compiled> impl_;
 };
 
 // HTML-escapes & < > " ' into `sink` (what {{name}} does).

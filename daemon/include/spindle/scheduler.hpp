@@ -15,7 +15,7 @@
 
 namespace spindle {
 
-namespace impl {
+namespace engine {
 class SchedulerImpl;
 }
 
@@ -69,7 +69,7 @@ class Scheduler {
   const SchedulerOptions& options() const noexcept;
 
  private:
-  std::unique_ptr<impl::SchedulerImpl> impl_;
+  std::unique_ptr<engine::SchedulerImpl> impl_;
 };
 
 }  // namespace spindle

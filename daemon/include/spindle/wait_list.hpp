@@ -19,11 +19,11 @@
 
 namespace spindle {
 
-namespace impl {
+namespace engine {
 class FiberContext;
 class SchedulerImpl;
 struct WaitNode;
-}  // namespace impl
+}  // namespace engine
 
 class WaitList {
  public:
@@ -47,12 +47,12 @@ class WaitList {
   bool empty() const noexcept { return head_ == nullptr; }
 
  private:
-  friend class impl::SchedulerImpl;  // unlinks a waiter woken by its deadline or a cancel
-  void Append(impl::WaitNode* node) noexcept;
-  void Unlink(impl::WaitNode* node) noexcept;
-  impl::WaitNode* PopFront() noexcept;
-  impl::WaitNode* head_ = nullptr;
-  impl::WaitNode* tail_ = nullptr;
+  friend class engine::SchedulerImpl;  // unlinks a waiter woken by its deadline or a cancel
+  void Append(engine::WaitNode* node) noexcept;
+  void Unlink(engine::WaitNode* node) noexcept;
+  engine::WaitNode* PopFront() noexcept;
+  engine::WaitNode* head_ = nullptr;
+  engine::WaitNode* tail_ = nullptr;
 };
 
 }  // namespace spindle

@@ -2,7 +2,7 @@
 // of the offload pool and the dispatcher. Any thread.
 #pragma once
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 inline void CpuRelax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -12,4 +12,4 @@ inline void CpuRelax() noexcept {
 #endif
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

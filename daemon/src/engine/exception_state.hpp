@@ -27,7 +27,7 @@ struct __cxa_eh_globals {
 };
 }  // namespace __cxxabiv1
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 class ExceptionState {
  public:
@@ -57,4 +57,4 @@ class ExceptionState {
   unsigned int uncaught_ = 0;
 };
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

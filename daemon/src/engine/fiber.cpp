@@ -9,8 +9,8 @@
 
 namespace spindle {
 
-using impl::FiberContext;
-using impl::SchedulerImpl;
+using engine::FiberContext;
+using engine::SchedulerImpl;
 
 Fiber spawn(std::function<void()> fn, std::string name) {
   SchedulerImpl* sched = SchedulerImpl::Current();

@@ -19,7 +19,7 @@
 
 #include "engine/exception_state.hpp"
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 class SchedulerImpl;
 
@@ -79,4 +79,4 @@ class FiberContext {
 #endif
 };
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -22,8 +22,8 @@
 
 namespace spindle {
 
-using impl::FiberContext;
-using impl::SchedulerImpl;
+using engine::FiberContext;
+using engine::SchedulerImpl;
 
 namespace {
 

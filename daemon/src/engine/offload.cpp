@@ -7,7 +7,7 @@
 namespace spindle {
 
 void offload_call(void (*run)(void*) noexcept, void* arg) {
-  impl::SchedulerImpl* sched = impl::SchedulerImpl::Current();
+  engine::SchedulerImpl* sched = engine::SchedulerImpl::Current();
   if (sched == nullptr || !sched->InFiber() || sched->Running()->unwinding) {
     run(arg);
     return;

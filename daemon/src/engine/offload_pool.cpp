@@ -8,7 +8,7 @@
 #include "engine/cpu_relax.hpp"
 #include "engine/scheduler_impl.hpp"
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 namespace {
 constexpr auto kSpinAfterJob = std::chrono::microseconds(50);
@@ -77,4 +77,4 @@ void OffloadPool::SpinForWork() {
   spinning_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 class FiberContext;
 class SchedulerImpl;
@@ -55,4 +55,4 @@ class OffloadPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

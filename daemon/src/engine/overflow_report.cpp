@@ -14,7 +14,7 @@
 #include <cstring>
 #include <mutex>
 
-namespace spindle::impl {
+namespace spindle::engine {
 namespace {
 
 constexpr size_t kAltStackSize = 64 * 1024;
@@ -119,4 +119,4 @@ void InstallOverflowReport() noexcept {
   std::call_once(once, InstallHandler);
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -13,8 +13,8 @@
 // thread's own scheduler state and calls write(2).
 #pragma once
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 void InstallOverflowReport() noexcept;
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

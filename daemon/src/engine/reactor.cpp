@@ -12,7 +12,7 @@
 #include <spdlog/spdlog.h>
 #include <spindle/io.hpp>
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 namespace {
 
@@ -193,4 +193,4 @@ void Reactor::Notify() noexcept {
   }
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -17,7 +17,7 @@
 
 #include "engine/fiber_context.hpp"
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 class Reactor {
  public:
@@ -64,4 +64,4 @@ class Reactor {
   epoll_event events_[256];
 };
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -1,4 +1,4 @@
-// Scheduler: the public face of impl::SchedulerImpl. See
+// Scheduler: the public face of engine::SchedulerImpl. See
 // <spindle/scheduler.hpp>.
 #include <spindle/scheduler.hpp>
 
@@ -7,7 +7,7 @@
 namespace spindle {
 
 Scheduler::Scheduler(SchedulerOptions options)
-    : impl_(std::make_unique<impl::SchedulerImpl>(std::move(options))) {
+    : impl_(std::make_unique<engine::SchedulerImpl>(std::move(options))) {
   impl_->set_owner(this);
 }
 
@@ -20,7 +20,7 @@ void Scheduler::run(std::function<void()> main_fn) {
 void Scheduler::stop() { impl_->Stop(); }
 
 Scheduler* Scheduler::current() noexcept {
-  impl::SchedulerImpl* s = impl::SchedulerImpl::Current();
+  engine::SchedulerImpl* s = engine::SchedulerImpl::Current();
   return s ? s->owner() : nullptr;
 }
 

@@ -18,7 +18,7 @@
 #include "engine/offload_pool.hpp"
 #include "engine/watchdog.hpp"
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 namespace {
 
@@ -391,4 +391,4 @@ size_t SchedulerImpl::offload_queue_depth() const noexcept {
   return offload_pool_ ? offload_pool_->queued() : 0;
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -39,7 +39,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 class OffloadPool;
 class Watchdog;
@@ -280,4 +280,4 @@ inline bool SchedulerImpl::Wake(FiberContext* fc, WaitStatus status) noexcept {
   return true;
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -11,7 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 namespace {
 
@@ -90,4 +90,4 @@ void StackPool::Deallocate(boost::context::stack_context& sctx) noexcept {
   ::munmap(base, mapping_size_);
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 class StackPool {
  public:
@@ -56,4 +56,4 @@ struct PooledStack {
   void deallocate(boost::context::stack_context& sctx) noexcept { pool->Deallocate(sctx); }
 };
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -43,7 +43,7 @@ Bounds ThreadStack() noexcept {
 }
 
 Bounds CurrentStack() noexcept {
-  impl::SchedulerImpl* sched = impl::SchedulerImpl::Current();
+  engine::SchedulerImpl* sched = engine::SchedulerImpl::Current();
   if (sched != nullptr && sched->InFiber()) {
     const auto [lo, size] = sched->CurrentStack();
     const auto l = reinterpret_cast<uintptr_t>(lo);

@@ -1,7 +1,7 @@
 // TimerHeap implementation: see timer_heap.hpp. Scheduler thread only.
 #include "engine/timer_heap.hpp"
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 void TimerHeap::Arm(FiberContext* fc, Clock::time_point deadline) {
   fc->deadline = deadline;
@@ -54,4 +54,4 @@ void TimerHeap::SiftDown(size_t i) noexcept {
   Place(i, fc);
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -11,7 +11,7 @@
 
 #include "engine/fiber_context.hpp"
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 class TimerHeap {
  public:
@@ -35,4 +35,4 @@ class TimerHeap {
   std::vector<FiberContext*> heap_;
 };
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

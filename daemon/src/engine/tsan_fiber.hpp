@@ -24,7 +24,7 @@
 extern "C" void __tsan_func_entry(void* call_pc);
 #endif
 
-namespace spindle::impl::tsan {
+namespace spindle::engine::tsan {
 
 #if defined(__SANITIZE_THREAD__)
 inline constexpr int kCushion = 16;
@@ -49,4 +49,4 @@ inline void Destroy(void*) noexcept {}
 inline void* Create() noexcept { return nullptr; }
 #endif
 
-}  // namespace spindle::impl::tsan
+}  // namespace spindle::engine::tsan

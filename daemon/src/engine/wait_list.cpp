@@ -7,9 +7,9 @@
 
 namespace spindle {
 
-using impl::FiberContext;
-using impl::SchedulerImpl;
-using impl::WaitNode;
+using engine::FiberContext;
+using engine::SchedulerImpl;
+using engine::WaitNode;
 
 WaitList::~WaitList() {
   while (WaitNode* node = PopFront()) node->fiber->sched->Wake(node->fiber, WaitStatus::kCancelled);

@@ -11,7 +11,7 @@
 
 #include "engine/scheduler_impl.hpp"
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 Watchdog::Watchdog(SchedulerImpl& sched, std::chrono::milliseconds threshold, Observer observer)
     : sched_(sched), threshold_(threshold), observer_(std::move(observer)) {
@@ -66,4 +66,4 @@ void Watchdog::ThreadMain() {
   }
 }
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

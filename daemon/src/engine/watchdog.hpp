@@ -16,7 +16,7 @@
 #include <string_view>
 #include <thread>
 
-namespace spindle::impl {
+namespace spindle::engine {
 
 class SchedulerImpl;
 
@@ -41,4 +41,4 @@ class Watchdog {
   std::thread thread_;
 };
 
-}  // namespace spindle::impl
+}  // namespace spindle::engine

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace spindle::mustache_impl {
+namespace spindle::mustache {
 
 enum class OpKind : uint8_t {
   kText,      // write text (after the current indentation if indent_before)
@@ -71,4 +71,4 @@ struct Compiled {
 // `open`/`close` (lambda sections keep the caller's). Throws TemplateError.
 void Compile(Compiled* out, std::string_view open = "{{", std::string_view close = "}}");
 
-}  // namespace spindle::mustache_impl
+}  // namespace spindle::mustache

@@ -23,7 +23,7 @@
 #include "mustache/compiled.hpp"
 #include "mustache/lexer.hpp"
 
-namespace spindle::mustache_impl {
+namespace spindle::mustache {
 namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;
@@ -389,4 +389,4 @@ void Compile(Compiled* out, std::string_view open, std::string_view close) {
   Compiler(out, std::move(lex)).Run();
 }
 
-}  // namespace spindle::mustache_impl
+}  // namespace spindle::mustache

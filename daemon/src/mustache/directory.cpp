@@ -6,7 +6,7 @@
 
 #include <spindle/mustache.hpp>
 
-namespace spindle::mustache_impl {
+namespace spindle::mustache {
 
 namespace fs = std::filesystem;
 
@@ -35,4 +35,4 @@ std::vector<TemplateFile> ListTemplates(const fs::path& dir, std::string_view ex
   return out;
 }
 
-}  // namespace spindle::mustache_impl
+}  // namespace spindle::mustache

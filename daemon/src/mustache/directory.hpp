@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace spindle::mustache_impl {
+namespace spindle::mustache {
 
 struct TemplateFile {
   std::string name;  // relative path without the extension, '/'-separated
@@ -24,4 +24,4 @@ struct TemplateFile {
 std::vector<TemplateFile> ListTemplates(const std::filesystem::path& dir,
                                         std::string_view extension);
 
-}  // namespace spindle::mustache_impl
+}  // namespace spindle::mustache

@@ -5,7 +5,7 @@
 
 #include <spindle/mustache.hpp>
 
-namespace spindle::mustache_impl {
+namespace spindle::mustache {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -210,4 +210,4 @@ LexResult Lex(std::string_view source, const std::string& template_name,
   return Lexer(source, template_name, open, close).Run();
 }
 
-}  // namespace spindle::mustache_impl
+}  // namespace spindle::mustache

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace spindle::mustache_impl {
+namespace spindle::mustache {
 
 struct Token {
   bool is_tag = false;
@@ -48,4 +48,4 @@ LexResult Lex(std::string_view source, const std::string& template_name,
 // Leading spaces and tabs of `line_text`.
 std::string_view LeadingSpace(std::string_view line_text);
 
-}  // namespace spindle::mustache_impl
+}  // namespace spindle::mustache

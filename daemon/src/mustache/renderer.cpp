@@ -11,7 +11,7 @@
 #include <spindle/fiber.hpp>
 #include <spindle/mustache_lambda.hpp>
 
-namespace spindle::mustache_impl {
+namespace spindle::mustache {
 
 using nlohmann::json;
 
@@ -390,4 +390,4 @@ void Renderer::Lambda(const Compiled& t, const Op& op, const json& v, std::strin
   Leave();
 }
 
-}  // namespace spindle::mustache_impl
+}  // namespace spindle::mustache

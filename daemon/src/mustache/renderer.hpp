@@ -21,7 +21,7 @@
 
 #include "mustache/compiled.hpp"
 
-namespace spindle::mustache_impl {
+namespace spindle::mustache {
 
 // The arguments a parent tag passes: its kArg ops. Chained outwards; the
 // outermost (child-most) definition of a block name wins.
@@ -115,4 +115,4 @@ class Renderer {
 
 bool Truthy(const nlohmann::json& v);
 
-}  // namespace spindle::mustache_impl
+}  // namespace spindle::mustache

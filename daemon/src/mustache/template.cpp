@@ -12,8 +12,8 @@
 
 namespace spindle {
 
-using mustache_impl::Compiled;
-using mustache_impl::OpKind;
+using mustache::Compiled;
+using mustache::OpKind;
 
 TemplateError::TemplateError(std::string template_name, size_t line, size_t column,
                              const std::string& message)
@@ -28,7 +28,7 @@ Template Template::compile(std::string_view source, std::string name) {
   auto c = std::make_shared<Compiled>();
   c->name = std::move(name);
   c->source.assign(source.data(), source.size());
-  mustache_impl::Compile(c.get());
+  mustache::Compile(c.get());
   return Template(std::move(c));
 }
 
@@ -44,7 +44,7 @@ Template Template::compile_file(const std::filesystem::path& path) {
 void Template::render(const nlohmann::json& data, Sink& sink, const PartialSource* partials,
                       const RenderOptions& options) const {
   if (impl_ == nullptr) return;
-  mustache_impl::Renderer r(data, sink, partials, options);
+  mustache::Renderer r(data, sink, partials, options);
   r.Run(*impl_, 0, static_cast<uint32_t>(impl_->ops.size()), {}, nullptr);
 }
 

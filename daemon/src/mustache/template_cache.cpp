@@ -14,7 +14,7 @@ namespace spindle {
 TemplateCache::TemplateCache(std::filesystem::path dir, std::string extension)
     : dir_(std::move(dir)), extension_(std::move(extension)) {
   auto set = std::make_shared<TemplateSet>();
-  for (const auto& f : mustache_impl::ListTemplates(dir_, extension_)) {
+  for (const auto& f : mustache::ListTemplates(dir_, extension_)) {
     set->add(f.name, Template::compile_file(f.path));
     stamps_[f.name] = Stamp{f.mtime, f.size};
   }
@@ -46,7 +46,7 @@ TemplateCache::ReloadResult TemplateCache::reload() {
   auto set = std::make_shared<TemplateSet>();
   std::map<std::string, Stamp> stamps;
   ReloadResult r;
-  for (const auto& f : mustache_impl::ListTemplates(dir_, extension_)) {
+  for (const auto& f : mustache::ListTemplates(dir_, extension_)) {
     auto it = stamps_.find(f.name);
     const Template* prev = old->find_partial(f.name);
     if (it != stamps_.end() && prev != nullptr && it->second.mtime == f.mtime &&

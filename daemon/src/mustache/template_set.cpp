@@ -48,9 +48,9 @@ std::string TemplateSet::render(std::string_view name, const nlohmann::json& dat
 }
 
 void TemplateSet::validate() const {
-  using mustache_impl::OpKind;
+  using mustache::OpKind;
   for (const auto& [name, t] : templates_) {
-    const mustache_impl::Compiled* c = t.compiled();
+    const mustache::Compiled* c = t.compiled();
     if (c == nullptr) continue;
     for (const auto& op : c->ops) {
       if (op.dynamic || (op.kind != OpKind::kParent && op.kind != OpKind::kPartial)) continue;
@@ -68,7 +68,7 @@ void TemplateSet::validate() const {
 TemplateSet TemplateSet::load_directory(const std::filesystem::path& dir,
                                         std::string_view extension) {
   TemplateSet set;
-  for (const auto& f : mustache_impl::ListTemplates(dir, extension)) {
+  for (const auto& f : mustache::ListTemplates(dir, extension)) {
     Template t = Template::compile_file(f.path);
     set.add(f.name, std::move(t));
   }
