@@ -2,6 +2,8 @@
 // metrics_layout.hpp (status buckets, histogram recording).
 #include "observe/metrics_region.hpp"
 
+#include "observe/clock.hpp"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -36,11 +38,6 @@ bool FieldEquals(const char* field, size_t cap, std::string_view s) {
     return std::string_view(field, len) == std::string_view(tmp);
   }
   return std::string_view(field, len) == s;
-}
-
-int64_t UnixMillis() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 // What a new process of a slot does with a scalar metric the previous one

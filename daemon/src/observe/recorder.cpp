@@ -1,7 +1,7 @@
 // recorder.cpp: see recorder.hpp.
 #include "observe/recorder.hpp"
 
-#include <time.h>
+#include "observe/clock.hpp"
 
 #include <algorithm>
 
@@ -9,18 +9,6 @@ namespace spindle::observe {
 namespace {
 
 constexpr auto kRelaxed = std::memory_order_relaxed;
-
-int64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-int64_t UnixMillis() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint64_t NonNegativeUs(std::chrono::microseconds d) {
   return d.count() < 0 ? 0 : static_cast<uint64_t>(d.count());

@@ -1,8 +1,9 @@
 // snapshot.cpp: see snapshot.hpp.
 #include "observe/snapshot.hpp"
 
+#include "observe/clock.hpp"
+
 #include <signal.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,18 +18,6 @@ HistogramSnapshot Copy(const SharedHistogram& h) {
   for (size_t i = 0; i < kBucketSlots; ++i) s.buckets[i] = h.buckets[i].load(kRelaxed);
   s.sum_us = h.sum_us.load(kRelaxed);
   return s;
-}
-
-int64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-int64_t UnixMillis() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 bool PidAlive(int64_t pid) {
