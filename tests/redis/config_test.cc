@@ -4,6 +4,8 @@
 // AppContext::redis_config().
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 #include <spindle/redis_config.hpp>
 
@@ -69,6 +71,14 @@ TEST(RedisConfig, FromJson) {
   expect_error(R"({"command_timeout": "soon"})", "redis.command_timeout");
   expect_error(R"({"address": "h:0"})", "redis.address");
   expect_error(R"({"reconnect_min": 500, "reconnect_max": 100})", "redis.reconnect_max");
+  expect_error(R"({"reconnect_jitter": "nan"})", "key 'redis.reconnect_jitter': expected a number");
+}
+
+// NaN compares false both ways: a "< 0 || > 1" check lets it through.
+TEST(RedisConfig, ValidateRefusesANanJitter) {
+  Config c;
+  c.reconnect_jitter = std::nan("");
+  EXPECT_THROW(c.Validate(), std::invalid_argument);
 }
 
 config::LoadResult Load(const std::string& text) {

@@ -163,6 +163,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "key 'apps[0].colour': unknown key"},
         BadCase{"listen:\n  path: /s\napps:\n  - {name: a, path: /a.so}\n  - {name: a, path: /b.so}\n",
                 "duplicate app name"},
+        BadCase{"listen:\n  path: /s\nredis:\n  reconnect_jitter: nan\n",
+                "test.yaml:4:21: key 'redis.reconnect_jitter': expected a number in 0..1"},
         BadCase{"listen: [1, 2\n", "test.yaml:"},
         BadCase{"", "the file is empty"}));
 

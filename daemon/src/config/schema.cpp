@@ -118,8 +118,10 @@ std::string Convert(Kind kind, uint64_t min, uint64_t max, std::string_view choi
     case Kind::kFraction: {
       double d = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
-      if (ec != std::errc() || end != text.data() + text.size() || text.empty() || d < 0 ||
-          d > 1) {
+      // Written as "not in 0..1" so that NaN ("nan", which from_chars reads)
+      // fails it too.
+      if (ec != std::errc() || end != text.data() + text.size() || text.empty() ||
+          !(d >= 0 && d <= 1)) {
         return "expected a number in 0..1, got " + Quote(text);
       }
       out.fraction = d;

@@ -22,7 +22,8 @@ void Config::Validate() const {
   if (command_timeout.count() <= 0) bad("command_timeout: must be > 0");
   if (pool_wait_timeout.count() < 0) bad("pool_wait_timeout: must be >= 0");
   if (reconnect_min.count() <= 0) bad("reconnect_min: must be > 0");
-  if (reconnect_jitter < 0 || reconnect_jitter > 1) bad("reconnect_jitter: must be 0..1");
+  // "not in 0..1" rather than "< 0 || > 1", which NaN passes.
+  if (!(reconnect_jitter >= 0 && reconnect_jitter <= 1)) bad("reconnect_jitter: must be 0..1");
   if (subscription_capacity < 1) bad("subscription_capacity: must be >= 1");
   if (auto p = impl::CheckCrossKeys(*this)) bad(p->key + ": " + p->message);
 }
