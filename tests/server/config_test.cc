@@ -198,5 +198,14 @@ TEST(Config, MissingFileIsAnError) {
   EXPECT_NE(r.error.find("/nonexistent/spindled.yaml"), std::string::npos);
 }
 
+// A range with no upper end (a duration that must be > 0) names only its
+// lower end, not 18446744073709551615ms.
+TEST(Config, RangeWithoutUpperEndNamesTheMinimum) {
+  auto r = Load("listen:\n  path: /s\nredis:\n  connect_timeout: 0\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.error, "test.yaml:4:20: key 'redis.connect_timeout': duration \"0\" is below the "
+                     "minimum 1ms");
+}
+
 }  // namespace
 }  // namespace spindle::config
