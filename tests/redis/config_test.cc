@@ -85,6 +85,26 @@ config::LoadResult Load(const std::string& text) {
   return config::LoadString(text, "t.yaml", "/base");
 }
 
+// The documented default of username and password is empty (no AUTH): it can
+// be written out, and an app's `config.redis` can clear the section's.
+TEST(RedisConfig, EmptyPasswordMeansNoAuth) {
+  Config c = Config::FromJson(nlohmann::json::parse(R"({"password": "", "username": ""})"));
+  EXPECT_EQ(c.password, "");
+  EXPECT_EQ(c.username, "");
+  auto r = Load(
+      "listen: {path: /s}\n"
+      "redis: {password: secret}\n"
+      "apps:\n"
+      "  - {name: a, path: /a.so, config: {redis: {password: \"\"}}}\n");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->redis->password, "secret");
+  EXPECT_EQ(r.config->apps[0].redis.password, "");
+  // An empty address still is an error.
+  r = Load("listen: {path: /s}\nredis: {address: \"\"}\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(r.error.find("key 'redis.address'"), std::string::npos) << r.error;
+}
+
 TEST(RedisConfig, FromYaml) {
   auto r = Load(
       "listen: {path: /s}\n"

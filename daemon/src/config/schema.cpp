@@ -97,6 +97,9 @@ std::string Convert(Kind kind, uint64_t min, uint64_t max, std::string_view choi
       if (text.empty()) return "must not be empty";
       out.text = text;
       return "";
+    case Kind::kString:
+      out.text = text;
+      return "";
     case Kind::kPath:
       if (text.empty()) return "must not be empty";
       out.text = text[0] == '/' || base_dir.empty() ? text : base_dir + "/" + text;
