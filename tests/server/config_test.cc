@@ -196,6 +196,10 @@ TEST(Config, MissingFileIsAnError) {
   auto r = LoadFile("/nonexistent/spindled.yaml");
   ASSERT_FALSE(r.config);
   EXPECT_NE(r.error.find("/nonexistent/spindled.yaml"), std::string::npos);
+  // The structured form is there for every failure, as LoadResult says.
+  ASSERT_TRUE(r.failure);
+  EXPECT_EQ(r.failure->file, "/nonexistent/spindled.yaml");
+  EXPECT_EQ(r.failure->ToString(), r.error);
 }
 
 // A range with no upper end (a duration that must be > 0) names only its

@@ -244,7 +244,8 @@ LoadResult LoadFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     LoadResult r;
-    r.error = path + ": cannot open the file";
+    r.failure = Error{path, {}, "", "cannot open the file"};
+    r.error = r.failure->ToString();
     return r;
   }
   std::stringstream buf;
