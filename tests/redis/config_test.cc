@@ -32,7 +32,9 @@ TEST(RedisConfig, Endpoints) {
   e = Endpoint::Parse("[::1]:7000");
   EXPECT_EQ(e.host, "::1");
   EXPECT_EQ(e.port, 7000);
-  for (const char* bad : {"", "unix:", "host:0", "host:99999", "host:x", "::1:6379", "[::1"}) {
+  // "host:" and "[::1]:" are neither host:port nor host (they used to mean 6379).
+  for (const char* bad : {"", "unix:", "host:0", "host:99999", "host:x", "::1:6379", "[::1",
+                          "host:", "[::1]:"}) {
     EXPECT_THROW(Endpoint::Parse(bad), std::invalid_argument) << bad;
   }
 }
