@@ -27,8 +27,10 @@ apps:
     mount: ""
 YAML
 stack_daemon_start "$STACK/spindled.yaml"
+# spawn-fcgi writes one pid per line (pkill -F reads only the first); the
+# trap comes first so that a spawn failing halfway leaves nothing behind.
+trap '[ -f "$STACK/fcgi.pid" ] && xargs -r kill <"$STACK/fcgi.pid" 2>/dev/null; stack_cleanup' EXIT
 spawn-fcgi -s "$STACK/fcgi.sock" -M 0666 -F "$workers" -P "$STACK/fcgi.pid" -- "$fcgi" >/dev/null
-trap 'pkill -F "$STACK/fcgi.pid" 2>/dev/null; pkill -f "^$fcgi" 2>/dev/null; stack_cleanup' EXIT
 
 port=$(stack_port)
 stack_nginx_conf "

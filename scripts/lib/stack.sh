@@ -38,14 +38,19 @@ stack_need() {
 # kept) with logs/, tmp/ and conf/; everything started through this file is
 # stopped, and a temp prefix removed (unless KEEP=1), when the script exits.
 stack_init() {
+  # Each step fails the script by itself: under `set -e` a failure inside an
+  # `a && b && c` list does not, and an empty $STACK would put logs/ and
+  # conf/ at the root of the file system.
   if [ -n "${2:-}" ]; then
-    rm -rf "$2" && mkdir -p "$2" && STACK=$2 && KEEP=1
+    STACK=$2
+    KEEP=1
+    { rm -rf "$STACK" && mkdir -p "$STACK"; } || stack_die "cannot empty $STACK"
   else
-    STACK=$(mktemp -d "${TMPDIR:-/tmp}/spindle-$1.XXXXXX")
+    STACK=$(mktemp -d "${TMPDIR:-/tmp}/spindle-$1.XXXXXX") || stack_die "mktemp failed"
   fi
-  mkdir -p "$STACK/logs" "$STACK/tmp" "$STACK/conf"
-  chmod 755 "$STACK"  # nginx's workers reach the sockets in it
   trap stack_cleanup EXIT
+  mkdir -p "$STACK/logs" "$STACK/tmp" "$STACK/conf" || stack_die "cannot create $STACK/*"
+  chmod 755 "$STACK"  # nginx's workers reach the sockets in it
 }
 
 stack_cleanup() {

@@ -4,6 +4,8 @@
 // AppContext::redis_config().
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 #include <spindle/redis_config.hpp>
 
@@ -32,7 +34,9 @@ TEST(RedisConfig, Endpoints) {
   e = Endpoint::Parse("[::1]:7000");
   EXPECT_EQ(e.host, "::1");
   EXPECT_EQ(e.port, 7000);
-  for (const char* bad : {"", "unix:", "host:0", "host:99999", "host:x", "::1:6379", "[::1"}) {
+  // "host:" and "[::1]:" are neither host:port nor host (they used to mean 6379).
+  for (const char* bad : {"", "unix:", "host:0", "host:99999", "host:x", "::1:6379", "[::1",
+                          "host:", "[::1]:"}) {
     EXPECT_THROW(Endpoint::Parse(bad), std::invalid_argument) << bad;
   }
 }
@@ -71,10 +75,38 @@ TEST(RedisConfig, FromJson) {
   expect_error(R"({"command_timeout": "soon"})", "redis.command_timeout");
   expect_error(R"({"address": "h:0"})", "redis.address");
   expect_error(R"({"reconnect_min": 500, "reconnect_max": 100})", "redis.reconnect_max");
+  expect_error(R"({"reconnect_jitter": "nan"})", "key 'redis.reconnect_jitter': expected a number");
+}
+
+// NaN compares false both ways: a "< 0 || > 1" check lets it through.
+TEST(RedisConfig, ValidateRefusesANanJitter) {
+  Config c;
+  c.reconnect_jitter = std::nan("");
+  EXPECT_THROW(c.Validate(), std::invalid_argument);
 }
 
 config::LoadResult Load(const std::string& text) {
   return config::LoadString(text, "t.yaml", "/base");
+}
+
+// The documented default of username and password is empty (no AUTH): it can
+// be written out, and an app's `config.redis` can clear the section's.
+TEST(RedisConfig, EmptyPasswordMeansNoAuth) {
+  Config c = Config::FromJson(nlohmann::json::parse(R"({"password": "", "username": ""})"));
+  EXPECT_EQ(c.password, "");
+  EXPECT_EQ(c.username, "");
+  auto r = Load(
+      "listen: {path: /s}\n"
+      "redis: {password: secret}\n"
+      "apps:\n"
+      "  - {name: a, path: /a.so, config: {redis: {password: \"\"}}}\n");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->redis->password, "secret");
+  EXPECT_EQ(r.config->apps[0].redis.password, "");
+  // An empty address still is an error.
+  r = Load("listen: {path: /s}\nredis: {address: \"\"}\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(r.error.find("key 'redis.address'"), std::string::npos) << r.error;
 }
 
 TEST(RedisConfig, FromYaml) {

@@ -165,6 +165,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "key 'apps[0].colour': unknown key"},
         BadCase{"listen:\n  path: /s\napps:\n  - {name: a, path: /a.so}\n  - {name: a, path: /b.so}\n",
                 "duplicate app name"},
+        BadCase{"listen:\n  path: /s\nredis:\n  reconnect_jitter: nan\n",
+                "test.yaml:4:21: key 'redis.reconnect_jitter': expected a number in 0..1"},
         BadCase{"listen: [1, 2\n", "test.yaml:"},
         BadCase{"", "the file is empty"}));
 
@@ -196,6 +198,43 @@ TEST(Config, MissingFileIsAnError) {
   auto r = LoadFile("/nonexistent/spindled.yaml");
   ASSERT_FALSE(r.config);
   EXPECT_NE(r.error.find("/nonexistent/spindled.yaml"), std::string::npos);
+  // The structured form is there for every failure, as LoadResult says.
+  ASSERT_TRUE(r.failure);
+  EXPECT_EQ(r.failure->file, "/nonexistent/spindled.yaml");
+  EXPECT_EQ(r.failure->ToString(), r.error);
+}
+
+// A range with no upper end (a duration that must be > 0) names only its
+// lower end, not 18446744073709551615ms.
+TEST(Config, RangeWithoutUpperEndNamesTheMinimum) {
+  auto r = Load("listen:\n  path: /s\nredis:\n  connect_timeout: 0\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.error, "test.yaml:4:20: key 'redis.connect_timeout': duration \"0\" is below the "
+                     "minimum 1ms");
+}
+
+// Keys are unique (YAML says so): a repeated key is an error, never one of
+// the two silently winning (yaml-cpp itself keeps both).
+TEST(Config, RepeatedKeyIsAnError) {
+  auto r = Load("listen:\n  path: /s\nidle_timeout: 5s\nidle_timeout: 6s\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.error, "test.yaml:4:1: key 'idle_timeout': repeated (first at line 3)");
+  // A second `apps:` used to be dropped without a word.
+  r = Load("listen:\n  path: /s\napps:\n  - {name: a, path: /a.so}\napps:\n  - {name: b, path: /b.so}\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.error, "test.yaml:5:1: key 'apps': repeated (first at line 3)");
+  r = Load("listen:\n  path: /s\n  mode: \"0600\"\n  mode: \"0666\"\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.error, "test.yaml:4:3: key 'listen.mode': repeated (first at line 3)");
+  r = Load("listen: {path: /s}\napps:\n  - name: a\n    path: /a.so\n    path: /b.so\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.error, "test.yaml:5:5: key 'apps[0].path': repeated (first at line 4)");
+  // The app's subtree: its `redis:` would be read from the first, the JSON
+  // the app sees from the second.
+  r = Load("listen: {path: /s}\napps:\n  - name: a\n    path: /a.so\n    config:\n"
+           "      redis: {pool_size: 1}\n      redis: {pool_size: 2}\n");
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.error, "test.yaml:7:7: key 'apps[0].config.redis': repeated (first at line 6)");
 }
 
 }  // namespace

@@ -124,6 +124,7 @@ class Parser {
   AppConfig ParseApp(const YAML::Node& app, const std::string& k,
                      const std::optional<redis::Config>& redis) {
     yaml_.RequireMap(app, k);
+    yaml_.RequireUniqueKeys(app, k);
     for (const auto& kv : app) {
       std::string name = kv.first.Scalar();
       if (name != "name" && name != "path" && name != "mount" && name != "config") {
@@ -140,7 +141,7 @@ class Parser {
     a.redis = redis.value_or(redis::Config{});
     a.redis_configured = redis.has_value();
     if (auto c = app["config"]) {
-      a.config = ToJson(c);
+      a.config = ToJson(c, JoinKey(k, "config"));
       // The app's Redis keys are checked here, with their line:column,
       // rather than when its init hook runs.
       if (c.IsMap() && c["redis"]) {
@@ -168,17 +169,21 @@ class Parser {
 
   // The app's subtree is handed over untyped YAML -> JSON: plain scalars
   // become numbers/booleans/null when they read as such, quoted ones stay
-  // strings.
-  static nlohmann::json ToJson(const YAML::Node& node) {
+  // strings. A repeated key is an error here too (`path` names it).
+  nlohmann::json ToJson(const YAML::Node& node, const std::string& path) const {
     switch (node.Type()) {
       case YAML::NodeType::Map: {
+        yaml_.RequireUniqueKeys(node, path);
         nlohmann::json obj = nlohmann::json::object();
-        for (const auto& kv : node) obj[kv.first.Scalar()] = ToJson(kv.second);
+        for (const auto& kv : node) {
+          obj[kv.first.Scalar()] = ToJson(kv.second, JoinKey(path, kv.first.Scalar()));
+        }
         return obj;
       }
       case YAML::NodeType::Sequence: {
         nlohmann::json arr = nlohmann::json::array();
-        for (const auto& v : node) arr.push_back(ToJson(v));
+        size_t i = 0;
+        for (const auto& v : node) arr.push_back(ToJson(v, path + "[" + std::to_string(i++) + "]"));
         return arr;
       }
       case YAML::NodeType::Scalar:
@@ -239,7 +244,8 @@ LoadResult LoadFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     LoadResult r;
-    r.error = path + ": cannot open the file";
+    r.failure = Error{path, {}, "", "cannot open the file"};
+    r.error = r.failure->ToString();
     return r;
   }
   std::stringstream buf;

@@ -12,13 +12,15 @@ namespace {
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
-std::string OutOfRange(uint64_t v, uint64_t min, uint64_t max) {
-  return "value " + std::to_string(v) + " is outside " + std::to_string(min) + ".." +
-         std::to_string(max);
+// "min..max", or only the minimum when there is no upper end (UINT64_MAX).
+std::string OutOfRange(const std::string& what, const std::string& unit, uint64_t min,
+                       uint64_t max) {
+  if (max == UINT64_MAX) return what + " is below the minimum " + std::to_string(min) + unit;
+  return what + " is outside " + std::to_string(min) + unit + ".." + std::to_string(max) + unit;
 }
 
 std::string InRange(uint64_t v, uint64_t min, uint64_t max) {
-  return v < min || v > max ? OutOfRange(v, min, max) : "";
+  return v < min || v > max ? OutOfRange("value " + std::to_string(v), "", min, max) : "";
 }
 
 // "journal logfmt json" -> "journal, logfmt, json" (aliases left out).
@@ -83,11 +85,7 @@ std::string Convert(Kind kind, uint64_t min, uint64_t max, std::string_view choi
       if (!v) return "expected " + std::string(kDurationForm) + ", got " + Quote(text);
       out.duration = *v;
       uint64_t ms = static_cast<uint64_t>(v->count());
-      if (ms < min || ms > max) {
-        return "duration " + Quote(text) + " is outside " + std::to_string(min) + "ms.." +
-               std::to_string(max) + "ms";
-      }
-      return "";
+      return ms < min || ms > max ? OutOfRange("duration " + Quote(text), "ms", min, max) : "";
     }
     case Kind::kFlag:
       if (text != "true" && text != "false" && text != "on" && text != "off") {
@@ -97,6 +95,9 @@ std::string Convert(Kind kind, uint64_t min, uint64_t max, std::string_view choi
       return "";
     case Kind::kText:
       if (text.empty()) return "must not be empty";
+      out.text = text;
+      return "";
+    case Kind::kString:
       out.text = text;
       return "";
     case Kind::kPath:
@@ -118,8 +119,10 @@ std::string Convert(Kind kind, uint64_t min, uint64_t max, std::string_view choi
     case Kind::kFraction: {
       double d = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
-      if (ec != std::errc() || end != text.data() + text.size() || text.empty() || d < 0 ||
-          d > 1) {
+      // Written as "not in 0..1" so that NaN ("nan", which from_chars reads)
+      // fails it too.
+      if (ec != std::errc() || end != text.data() + text.size() || text.empty() ||
+          !(d >= 0 && d <= 1)) {
         return "expected a number in 0..1, got " + Quote(text);
       }
       out.fraction = d;

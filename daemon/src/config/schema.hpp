@@ -53,6 +53,7 @@ enum class Kind {
   kDuration,  // <spindle/units.hpp> duration, in min..max milliseconds
   kFlag,      // true/false (on/off)
   kText,      // any non-empty string
+  kString,    // any string, "" included (where empty means none: a password)
   kPath,      // a non-empty string; relative paths resolve against the file's dir
   kChoice,    // one word of `choices` ("a b c", "x=y" maps the alias x to y)
   kOctal,     // a file mode like "0660"
@@ -65,7 +66,7 @@ struct Value {
   std::chrono::milliseconds duration{0};  // kDuration
   bool flag = false;                   // kFlag
   double fraction = 0;                 // kFraction
-  std::string text;                    // kText, kPath, kChoice (the canonical word), kOctal
+  std::string text;                    // kText, kString, kPath, kChoice (canonical word), kOctal
 };
 
 // One key of a section whose values land in a T.

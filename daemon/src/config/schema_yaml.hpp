@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <string>
 
 namespace spindle::config {
@@ -34,6 +35,21 @@ class YamlReader {
     if (!node.IsMap()) Fail(node, key, "expected a map");
   }
 
+  // Fails at the second of two equal keys of `map`: YAML keys are unique,
+  // but yaml-cpp keeps both, and node["k"] would see the first while a loop
+  // over the map applies the last.
+  void RequireUniqueKeys(const YAML::Node& map, const std::string& path) const {
+    std::map<std::string, int> first_line;
+    for (const auto& kv : map) {
+      if (!kv.first.IsScalar()) continue;  // the caller's "expected a key"
+      auto [first, added] = first_line.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+      if (!added) {
+        Fail(kv.first, JoinKey(path, kv.first.Scalar()),
+             "repeated (first at line " + std::to_string(first->second) + ")");
+      }
+    }
+  }
+
   std::string Scalar(const YAML::Node& node, const std::string& key) const {
     if (!node.IsScalar()) Fail(node, key, "expected a scalar value");
     return node.Scalar();
@@ -45,6 +61,7 @@ class YamlReader {
   void Apply(const YAML::Node& map, const std::string& path, const Section<T>& section,
              T& out) const {
     RequireMap(map, path);
+    RequireUniqueKeys(map, path);
     for (const auto& kv : map) {
       if (!kv.first.IsScalar()) Fail(kv.first, path, "expected a key");
       const std::string name = kv.first.Scalar();

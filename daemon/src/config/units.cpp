@@ -1,6 +1,7 @@
 // units.cpp: see <spindle/units.hpp>.
 #include <spindle/units.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <string>

@@ -22,7 +22,8 @@ void Config::Validate() const {
   if (command_timeout.count() <= 0) bad("command_timeout: must be > 0");
   if (pool_wait_timeout.count() < 0) bad("pool_wait_timeout: must be >= 0");
   if (reconnect_min.count() <= 0) bad("reconnect_min: must be > 0");
-  if (reconnect_jitter < 0 || reconnect_jitter > 1) bad("reconnect_jitter: must be 0..1");
+  // "not in 0..1" rather than "< 0 || > 1", which NaN passes.
+  if (!(reconnect_jitter >= 0 && reconnect_jitter <= 1)) bad("reconnect_jitter: must be 0..1");
   if (subscription_capacity < 1) bad("subscription_capacity: must be >= 1");
   if (auto p = impl::CheckCrossKeys(*this)) bad(p->key + ": " + p->message);
 }
@@ -51,20 +52,24 @@ Endpoint Endpoint::Parse(const std::string& address) {
   }
   std::string host = address;
   std::string port;
+  bool has_colon = false;  // then a port must follow it
   if (address[0] == '[') {
     auto close = address.find(']');
     if (close == std::string::npos) bad("unterminated '['");
     host = address.substr(1, close - 1);
     if (close + 1 < address.size()) {
       if (address[close + 1] != ':') bad("expected ':' after ']'");
+      has_colon = true;
       port = address.substr(close + 2);
     }
   } else if (auto colon = address.rfind(':'); colon != std::string::npos) {
     if (address.find(':') != colon) bad("IPv6 addresses need [brackets]");
     host = address.substr(0, colon);
     port = address.substr(colon + 1);
+    has_colon = true;
   }
   if (host.empty()) bad("no host");
+  if (has_colon && port.empty()) bad("no port after ':'");
   e.host = host;
   e.port = 6379;
   if (!port.empty()) {
