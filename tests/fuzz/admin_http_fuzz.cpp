@@ -14,13 +14,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#define CHECK(cond)                                                                  \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "admin_http_fuzz: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                  \
-    }                                                                                \
-  } while (0)
+#include "fuzz_check.h"
 
 namespace {
 

@@ -41,13 +41,7 @@
 #include <string>
 #include <vector>
 
-#define CHECK(cond)                                                                    \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
-      std::fprintf(stderr, "connection_fuzz: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                    \
-    }                                                                                  \
-  } while (0)
+#include "fuzz_check.h"
 
 namespace {
 

@@ -20,13 +20,7 @@
 #include <string>
 #include <string_view>
 
-#define CHECK(cond)                                                                  \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "mustache_fuzz: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                  \
-    }                                                                                \
-  } while (0)
+#include "fuzz_check.h"
 
 namespace {
 

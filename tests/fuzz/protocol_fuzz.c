@@ -17,14 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "protocol_fuzz: %s:%d: %s\n", __FILE__,         \
-                    __LINE__, #cond);                                       \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#include "fuzz_check.h"
 
 static spindle_field_t  fields_a[2][SPINDLE_MAX_FIELDS];
 static spindle_field_t  fields_b[2][SPINDLE_MAX_FIELDS];

@@ -23,13 +23,7 @@
 #include <utility>
 #include <vector>
 
-#define CHECK(cond)                                                                \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      std::fprintf(stderr, "router_fuzz: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                \
-    }                                                                              \
-  } while (0)
+#include "fuzz_check.h"
 
 namespace {
 
