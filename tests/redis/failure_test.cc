@@ -17,12 +17,8 @@ namespace {
 using namespace spindle::redis;
 
 using namespace std::chrono_literals;
-using spindle::test::RedisServer;
-using test::ConfigFor;
-using test::FibersAlive;
 
-class RedisFailure : public test::RedisServerTest {};
-using test::WaitUntil;
+class RedisFailure : public RedisServerTest {};
 
 FIBER_TEST_F(RedisFailure, TimeoutDiscardsTheConnection) {
   RedisServer& server = *server_;
@@ -159,7 +155,7 @@ FIBER_TEST_F(RedisFailure, KilledAndRestartedUnderLoad) {
   EXPECT_EQ(s.connections_ready, 2u);
   EXPECT_EQ(s.in_flight, 0u);
   EXPECT_EQ(s.connections_open, 2u);  // no connection leaked across the crash
-  EXPECT_EQ(test::ConnectedClients(client), 2);
+  EXPECT_EQ(ConnectedClients(client), 2);
   // The restarted Redis has only what was written after it came back.
   EXPECT_GT(std::stoll(client.get("hits").value_or("0")), 0);
   client.close();

@@ -17,11 +17,8 @@ namespace {
 using namespace spindle::redis;
 
 using namespace std::chrono_literals;
-using spindle::test::RedisServer;
-using test::ConfigFor;
-using test::FibersAlive;
 
-class RedisPipeline : public test::RedisServerTest {};
+class RedisPipeline : public RedisServerTest {};
 
 FIBER_TEST_F(RedisPipeline, ThousandConcurrentFibers) {
   RedisServer& server = *server_;
@@ -54,7 +51,7 @@ FIBER_TEST_F(RedisPipeline, ThousandConcurrentFibers) {
   // Only the pool's connections were ever opened, and they carried many
   // commands at once.
   EXPECT_EQ(s.connects, 2u);
-  EXPECT_EQ(test::ConnectedClients(client), 2);
+  EXPECT_EQ(ConnectedClients(client), 2);
   EXPECT_GT(max_in_flight, 2u) << "commands were not pipelined";
   EXPECT_EQ(s.commands, static_cast<uint64_t>(kFibers * kRounds * 3 + 1));
   EXPECT_EQ(s.errors, 0u);

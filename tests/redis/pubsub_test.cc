@@ -16,12 +16,8 @@ namespace {
 using namespace spindle::redis;
 
 using namespace std::chrono_literals;
-using spindle::test::RedisServer;
-using test::ConfigFor;
-using test::FibersAlive;
 
-class RedisPubSub : public test::RedisServerTest {};
-using test::WaitUntil;
+class RedisPubSub : public RedisServerTest {};
 
 long long NumSub(const Client& c, const std::string& channel) {
   return c.command("PUBSUB", "NUMSUB", channel).at(1).integer();

@@ -17,11 +17,8 @@ namespace {
 using namespace spindle::redis;
 
 using namespace std::chrono_literals;
-using spindle::test::RedisServer;
-using test::ConfigFor;
-using test::FibersAlive;
 
-class RedisReply : public test::RedisServerTest {};
+class RedisReply : public RedisServerTest {};
 
 std::string RandomBytes(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
