@@ -45,6 +45,22 @@ void ExpectAccounted(const nlohmann::json& j) {
       << j.dump();
 }
 
+// A TCP socket bound to a free loopback port (*port), not listening yet.
+int BindLoopback(uint16_t* port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (s >= 0) ::close(s);
+    return -1;
+  }
+  *port = ntohs(a.sin_port);
+  return s;
+}
+
 class CountingLoad : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -104,16 +120,11 @@ TEST_F(CountingLoad, ARateCapHoldsTheRate) {
 // A port nobody listens on: every attempt is a connect failure, nothing is
 // "sent", and the share of errors is 1.
 TEST(CountingLoadSockets, AClosedPortIsConnectFailures) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  uint16_t port = 0;
+  int s = BindLoopback(&port);
+  ASSERT_GE(s, 0);
   ::close(s);  // bound once, now free: connections are refused
-  nlohmann::json j =
-      RunLoad("-c 2 -d 1 http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/");
+  nlohmann::json j = RunLoad("-c 2 -d 1 http://127.0.0.1:" + std::to_string(port) + "/");
   EXPECT_EQ(j["sent"].get<uint64_t>(), 0u);
   EXPECT_GT(j["connect_failed"].get<uint64_t>(), 2u) << j.dump();
   EXPECT_EQ(j["error_share"].get<double>(), 1.0);
@@ -122,16 +133,12 @@ TEST(CountingLoadSockets, AClosedPortIsConnectFailures) {
 // A listener that accepts (the kernel does) but never answers: each request
 // times out after --timeout and is counted once.
 TEST(CountingLoadSockets, NoAnswerIsATimeout) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  uint16_t port = 0;
+  int s = BindLoopback(&port);
+  ASSERT_GE(s, 0);
   ASSERT_EQ(listen(s, 64), 0);
-  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  nlohmann::json j = RunLoad("-c 2 -d 2 --timeout 300 http://127.0.0.1:" +
-                             std::to_string(ntohs(a.sin_port)) + "/");
+  nlohmann::json j =
+      RunLoad("-c 2 -d 2 --timeout 300 http://127.0.0.1:" + std::to_string(port) + "/");
   ::close(s);
   EXPECT_EQ(j["ok"].get<uint64_t>(), 0u);
   EXPECT_GE(j["timeout"].get<uint64_t>(), 6u) << j.dump();   // ~2 per 300 ms each
