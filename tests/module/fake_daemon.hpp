@@ -25,20 +25,9 @@
 
 #include <spindle_protocol.h>
 
+#include "temp_dir.hpp"
+
 namespace spindle::test {
-
-// A private temp directory (mode 0755), removed with its contents.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct FakeRequest {
   std::string method, uri, path, protocol;

@@ -6,6 +6,8 @@
 #include "observe/log_format.hpp"
 #include "observe/log_setup.hpp"
 
+#include "temp_dir.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -54,19 +56,6 @@ LogOptions Options(LogFormat format, const std::string& file, bool to_stderr) {
   o.to_stderr = to_stderr;
   return o;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/spindle-logs-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string path(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 TEST(LogFormat, JournalPriorityPrefixes) {
   EXPECT_EQ(Format(LogFormat::kJournal, spdlog::level::critical, "x"), "<2>x\n");

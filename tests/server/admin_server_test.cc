@@ -16,6 +16,8 @@
 
 #include "prom_parser.hpp"
 
+#include "temp_dir.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <spindle_protocol.h>
@@ -88,19 +90,6 @@ int OpenUnix(const std::string& path, std::string* err) {
   *err = r.error;
   return r.fd;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/spindle-observe-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string path(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 int ConnectUnix(const std::string& path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
