@@ -38,6 +38,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
@@ -94,6 +96,30 @@ struct Conn {
   bool counted = false;          // the current request counts (after warm-up)
 };
 
+// ASCII case-insensitive: does `hay` contain `needle` (lower case)?
+bool ContainsNoCase(std::string_view hay, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    size_t k = 0;
+    while (k < needle.size() &&
+           std::tolower(static_cast<unsigned char>(hay[i + k])) == needle[k]) {
+      ++k;
+    }
+    if (k == needle.size()) return true;
+  }
+  return false;
+}
+
+// True when `line` is the header `name` (lower case); *value is what follows
+// the colon.
+bool HeaderIs(std::string_view line, std::string_view name, std::string_view* value) {
+  if (line.size() <= name.size() || line[name.size()] != ':') return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
+  }
+  *value = line.substr(name.size() + 1);
+  return true;
+}
+
 // Parses one complete response at the front of `in`: returns its length, 0
 // when more bytes are needed, -1 when it is malformed. Content-Length and
 // chunked bodies; a response without either is malformed here (every peer
@@ -112,13 +138,17 @@ long ParseResponse(const std::string& in, int* status, bool* close) {
   while (pos != std::string_view::npos && pos < head.size()) {
     size_t next = head.find("\r\n", pos + 2);
     std::string_view line = head.substr(pos + 2, (next == std::string_view::npos ? head.size() : next) - pos - 2);
-    std::string lower(line);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower.rfind("content-length:", 0) == 0) length = std::atol(lower.c_str() + 15);
-    if (lower.rfind("transfer-encoding:", 0) == 0 && lower.find("chunked") != std::string::npos) {
+    std::string_view value;
+    if (HeaderIs(line, "content-length", &value)) {
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      if (std::from_chars(value.data(), value.data() + value.size(), length).ec != std::errc()) {
+        length = -1;
+      }
+    }
+    if (HeaderIs(line, "transfer-encoding", &value) && ContainsNoCase(value, "chunked")) {
       chunked = true;
     }
-    if (lower.rfind("connection:", 0) == 0) *close = lower.find("close") != std::string::npos;
+    if (HeaderIs(line, "connection", &value)) *close = ContainsNoCase(value, "close");
     pos = next;
   }
   const size_t body = head_end + 4;
