@@ -17,7 +17,11 @@
 //   -t N   threads (default 1)             --rate R     total req/s cap (0: none)
 //   --timeout MS  per request (default 10000)   --warmup S   not counted (default 0)
 //   --reconnect-ms MS  pause before reopening a failed connection (default 10)
-//   --json  one JSON object instead of the text report
+//   --ramp S  the rate cap rises from 10% of --rate to all of it over the
+//             first S s of the measured run, then holds (an overload ramp)
+//   --json  one JSON object instead of the text report; with --timeline it
+//           holds one entry per second of the measured run (answers ok,
+//           errors, p50 and p99 of the answers that second, the rate cap)
 //
 // Why not wrk: wrk counts only answers (a connection refused at connect, or
 // one that waits forever, vanishes from its figures), and its latency
@@ -43,6 +47,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -51,6 +56,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include "http_response.hpp"
 #include <vector>
 
 namespace {
@@ -64,9 +71,17 @@ struct Options {
   double duration_s = 10;
   double warmup_s = 0;
   double rate = 0;
+  double ramp_s = 0;
+  bool timeline = false;
   int timeout_ms = 10000;
   int reconnect_ms = 10;
   bool json = false;
+};
+
+// One second of the measured run, for --timeline.
+struct Second {
+  uint64_t ok = 0, errors = 0;
+  std::vector<uint32_t> latency_us;
 };
 
 struct Counts {
@@ -74,8 +89,16 @@ struct Counts {
   uint64_t in_flight_at_end = 0, connects = 0;
   std::map<int, uint64_t> non2xx;
   std::vector<uint32_t> latency_us;  // answered requests (any status)
+  std::vector<Second> seconds;       // --timeline only
 
   void Merge(const Counts& o) {
+    if (seconds.size() < o.seconds.size()) seconds.resize(o.seconds.size());
+    for (size_t i = 0; i < o.seconds.size(); ++i) {
+      seconds[i].ok += o.seconds[i].ok;
+      seconds[i].errors += o.seconds[i].errors;
+      seconds[i].latency_us.insert(seconds[i].latency_us.end(), o.seconds[i].latency_us.begin(),
+                                   o.seconds[i].latency_us.end());
+    }
     sent += o.sent, ok += o.ok, connect_failed += o.connect_failed, reset += o.reset;
     timeout += o.timeout, bad += o.bad, in_flight_at_end += o.in_flight_at_end;
     connects += o.connects;
@@ -95,83 +118,6 @@ struct Conn {
   Clock::time_point deadline{};  // timeout of the request, or end of a back-off
   bool counted = false;          // the current request counts (after warm-up)
 };
-
-// ASCII case-insensitive: does `hay` contain `needle` (lower case)?
-bool ContainsNoCase(std::string_view hay, std::string_view needle) {
-  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    size_t k = 0;
-    while (k < needle.size() &&
-           std::tolower(static_cast<unsigned char>(hay[i + k])) == needle[k]) {
-      ++k;
-    }
-    if (k == needle.size()) return true;
-  }
-  return false;
-}
-
-// True when `line` is the header `name` (lower case); *value is what follows
-// the colon.
-bool HeaderIs(std::string_view line, std::string_view name, std::string_view* value) {
-  if (line.size() <= name.size() || line[name.size()] != ':') return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
-  }
-  *value = line.substr(name.size() + 1);
-  return true;
-}
-
-// Parses one complete response at the front of `in`: returns its length, 0
-// when more bytes are needed, -1 when it is malformed. Content-Length and
-// chunked bodies; a response without either is malformed here (every peer
-// under test sends one or the other on a keep-alive connection). *close:
-// the server announced it closes the connection after this response.
-long ParseResponse(const std::string& in, int* status, bool* close) {
-  size_t head_end = in.find("\r\n\r\n");
-  if (head_end == std::string::npos) return in.size() > 65536 ? -1 : 0;
-  if (in.compare(0, 7, "HTTP/1.") != 0 || in.size() < 12) return -1;
-  *status = std::atoi(in.c_str() + 9);
-  std::string_view head(in.data(), head_end);
-  long length = -1;
-  bool chunked = false;
-  *close = in.compare(0, 8, "HTTP/1.0") == 0;
-  size_t pos = head.find("\r\n");
-  while (pos != std::string_view::npos && pos < head.size()) {
-    size_t next = head.find("\r\n", pos + 2);
-    std::string_view line = head.substr(pos + 2, (next == std::string_view::npos ? head.size() : next) - pos - 2);
-    std::string_view value;
-    if (HeaderIs(line, "content-length", &value)) {
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-      if (std::from_chars(value.data(), value.data() + value.size(), length).ec != std::errc()) {
-        length = -1;
-      }
-    }
-    if (HeaderIs(line, "transfer-encoding", &value) && ContainsNoCase(value, "chunked")) {
-      chunked = true;
-    }
-    if (HeaderIs(line, "connection", &value)) *close = ContainsNoCase(value, "close");
-    pos = next;
-  }
-  const size_t body = head_end + 4;
-  if (!chunked) {
-    if (length < 0) return (*status == 204 || *status == 304) ? static_cast<long>(body) : -1;
-    return in.size() >= body + static_cast<size_t>(length) ? static_cast<long>(body + length) : 0;
-  }
-  size_t p = body;
-  for (;;) {
-    size_t eol = in.find("\r\n", p);
-    if (eol == std::string::npos) return 0;
-    char* end = nullptr;
-    unsigned long n = std::strtoul(in.c_str() + p, &end, 16);
-    if (end == in.c_str() + p) return -1;
-    p = eol + 2;
-    if (n == 0) {  // no trailers from our peers: the final CRLF
-      if (in.size() < p + 2) return 0;
-      return static_cast<long>(p + 2);
-    }
-    if (in.size() < p + n + 2) return 0;
-    p += n + 2;
-  }
-}
 
 class Worker {
  public:
@@ -226,13 +172,39 @@ class Worker {
   void Backoff(Conn& c, bool at_connect) {
     const bool counts = Clock::now() >= warm_end_;
     if (counts) {
-      if (at_connect) ++counts_.connect_failed;
-      else if (c.counted && (c.state == State::kSending || c.state == State::kReading)) ++counts_.reset;
+      if (at_connect) {
+        ++counts_.connect_failed;
+        NoteError();
+      } else if (c.counted && (c.state == State::kSending || c.state == State::kReading)) {
+        ++counts_.reset;
+        NoteError();
+      }
     }
     if (c.fd >= 0) ::close(c.fd);
     c.fd = -1;
     c.state = State::kBackoff;
     c.deadline = Clock::now() + std::chrono::milliseconds(o_.reconnect_ms);
+  }
+
+  // The second of the measured run `now` falls in (for --timeline), or null.
+  Second* SecondAt(Clock::time_point now) {
+    if (!o_.timeline || now < warm_end_) return nullptr;
+    // Answers read in the loop's last turn, just past the end, go in the
+    // last second (the totals count them too).
+    const auto last = static_cast<size_t>(std::max(1.0, std::ceil(o_.duration_s)) - 1);
+    auto i = std::min(last, static_cast<size_t>(std::chrono::duration<double>(now - warm_end_).count()));
+    if (counts_.seconds.size() <= i) counts_.seconds.resize(i + 1);
+    return &counts_.seconds[i];
+  }
+  void NoteError() {
+    if (Second* s = SecondAt(Clock::now())) ++s->errors;
+  }
+
+  // The rate cap now: --rate, or on a ramp the share of it reached so far.
+  double RateNow(Clock::time_point now) const {
+    if (o_.ramp_s <= 0) return rate_;
+    const double t = now < warm_end_ ? 0 : std::chrono::duration<double>(now - warm_end_).count();
+    return rate_ * (0.1 + 0.9 * std::min(1.0, t / o_.ramp_s));
   }
 
   bool TakeToken() {
@@ -300,10 +272,13 @@ class Worker {
     }
     int status = 0;
     bool close = !open;
-    long len = ParseResponse(c.in, &status, &close);
+    long len = bench::ParseResponse(c.in, &status, &close);
     if (len == 0) return false;
     if (len < 0) {
-      if (c.counted) ++counts_.bad;
+      if (c.counted) {
+        ++counts_.bad;
+        NoteError();
+      }
       c.counted = false;
       Backoff(c, false);
       return true;
@@ -311,10 +286,17 @@ class Worker {
     close = close || !open;
     c.in.erase(0, static_cast<size_t>(len));
     if (c.counted) {
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.started);
-      counts_.latency_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX)));
-      if (status >= 200 && status < 300) ++counts_.ok;
+      const Clock::time_point now = Clock::now();
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - c.started);
+      const auto latency = static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX));
+      counts_.latency_us.push_back(latency);
+      const bool ok = status >= 200 && status < 300;
+      if (ok) ++counts_.ok;
       else ++counts_.non2xx[status];
+      if (Second* s = SecondAt(now)) {
+        (ok ? s->ok : s->errors) += 1;
+        s->latency_us.push_back(latency);
+      }
     }
     if (close) {  // reopen at once, as a browser or wrk would
       ::close(c.fd);
@@ -350,8 +332,9 @@ class Worker {
   void Tick() {
     const Clock::time_point now = Clock::now();
     if (rate_ > 0) {
-      tokens_ = std::min(tokens_ + rate_ * std::chrono::duration<double>(now - last_refill_).count(),
-                         std::max(1.0, rate_ / 100));
+      const double rate = RateNow(now);
+      tokens_ = std::min(tokens_ + rate * std::chrono::duration<double>(now - last_refill_).count(),
+                         std::max(1.0, rate / 100));
       last_refill_ = now;
       while (!waiting_.empty() && tokens_ >= 1) {
         Conn* c = waiting_.front();
@@ -370,7 +353,10 @@ class Worker {
       } else if (busy && now >= c.deadline) {
         // No complete answer in time: a timeout (not a reset); the
         // connection is dropped, since the answer may still come.
-        if (c.counted) ++counts_.timeout;
+        if (c.counted) {
+          ++counts_.timeout;
+          NoteError();
+        }
         c.counted = false;
         ::close(c.fd);
         c.fd = -1;
@@ -410,7 +396,8 @@ bool ParseUrl(const std::string& url, Options& o) {
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
                "usage: counting_load [-c N] [-d S] [-t N] [--rate R] [--timeout MS] [--warmup S]\n"
-               "                     [--reconnect-ms MS] [--json] http://HOST:PORT/PATH\n");
+               "                     [--reconnect-ms MS] [--ramp S] [--json [--timeline]]\n"
+               "                     http://HOST:PORT/PATH\n");
   std::exit(2);
 }
 
@@ -430,12 +417,15 @@ Options ParseArgs(int argc, char** argv) {
     else if (a == "--timeout") o.timeout_ms = std::atoi(value());
     else if (a == "--warmup") o.warmup_s = std::atof(value());
     else if (a == "--reconnect-ms") o.reconnect_ms = std::atoi(value());
+    else if (a == "--ramp") o.ramp_s = std::atof(value());
+    else if (a == "--timeline") o.timeline = true;
     else if (a == "--json") o.json = true;
     else if (!a.empty() && a[0] != '-' && url.empty()) url = a;
     else Usage();
   }
   if (url.empty() || !ParseUrl(url, o) || o.connections < 1 || o.threads < 1 ||
-      o.duration_s <= 0 || o.timeout_ms < 1) {
+      o.duration_s <= 0 || o.timeout_ms < 1 || o.ramp_s < 0 || (o.ramp_s > 0 && o.rate <= 0) ||
+      (o.timeline && !o.json)) {
     Usage();
   }
   o.threads = std::min(o.threads, o.connections);
@@ -446,6 +436,23 @@ double Percentile(const std::vector<uint32_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
   return sorted[std::min(i, sorted.size() - 1)] / 1000.0;
+}
+
+// ,"timeline":[{"t":0,"ok":..,"errors":..,"p50_ms":..,"p99_ms":..,"rate_cap":..},...]
+void PrintTimeline(const Options& o, Counts& c) {
+  std::printf(",\"timeline\":[");
+  const size_t n = std::min(c.seconds.size(), static_cast<size_t>(o.duration_s + 0.999));
+  for (size_t i = 0; i < n; ++i) {
+    Second& s = c.seconds[i];
+    std::sort(s.latency_us.begin(), s.latency_us.end());
+    const double t = static_cast<double>(i) + 0.5;
+    const double cap = o.ramp_s > 0 ? o.rate * (0.1 + 0.9 * std::min(1.0, t / o.ramp_s)) : o.rate;
+    std::printf("%s{\"t\":%zu,\"ok\":%" PRIu64 ",\"errors\":%" PRIu64
+                ",\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"rate_cap\":%.0f}",
+                i ? "," : "", i, s.ok, s.errors, Percentile(s.latency_us, 50),
+                Percentile(s.latency_us, 99), cap);
+  }
+  std::printf("]");
 }
 
 void Report(const Options& o, Counts& c) {
@@ -467,11 +474,13 @@ void Report(const Options& o, Counts& c) {
         ",\"reset\":%" PRIu64 ",\"timeout\":%" PRIu64 ",\"bad\":%" PRIu64
         ",\"in_flight_at_end\":%" PRIu64 ",\"connects\":%" PRIu64
         ",\"ok_per_s\":%.1f,\"error_share\":%.6f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
-        "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
+        "\"p99_ms\":%.3f,\"max_ms\":%.3f",
         o.connections, o.threads, o.duration_s, o.rate, c.sent, c.ok, codes.c_str(),
         c.connect_failed, c.reset, c.timeout, c.bad, c.in_flight_at_end, c.connects, rps,
         error_share, Percentile(c.latency_us, 50), Percentile(c.latency_us, 90),
         Percentile(c.latency_us, 99), Percentile(c.latency_us, 100));
+    if (o.timeline) PrintTimeline(o, c);
+    std::printf("}\n");
     return;
   }
   std::printf("%d connections, %d threads, %gs%s\n", o.connections, o.threads, o.duration_s,

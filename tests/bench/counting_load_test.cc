@@ -2,24 +2,30 @@
 // plain sockets, each answer class on its own: 200s, a 503 for every
 // request, nginx's `return 444` (the connection closed with no answer: a
 // reset), a closed port (connect failures), a listener that never answers
-// (timeouts), and a --rate cap. Every request sent is in exactly one class.
+// (timeouts), a --rate cap and a ramp with its per-second timeline. Every
+// request sent is in exactly one class. longpoll_hold against a small
+// server in the test that holds every request until the notify arrives.
 #include "nginx_harness.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace spindle::test {
 namespace {
 
-nlohmann::json RunLoad(const std::string& args) {
-  const std::string cmd = std::string(COUNTING_LOAD) + " --json " + args;
+// Runs `cmd`, returns its stdout; fails the test if it exits non-zero.
+std::string RunCommand(const std::string& cmd) {
   FILE* f = popen(cmd.c_str(), "r");
   EXPECT_NE(f, nullptr);
   std::string out;
@@ -27,7 +33,11 @@ nlohmann::json RunLoad(const std::string& args) {
   size_t n;
   while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
   EXPECT_EQ(f ? pclose(f) : -1, 0) << cmd;
-  return nlohmann::json::parse(out);
+  return out;
+}
+
+nlohmann::json RunLoad(const std::string& args) {
+  return nlohmann::json::parse(RunCommand(std::string(COUNTING_LOAD) + " --json " + args));
 }
 
 uint64_t NonOk(const nlohmann::json& j) {
@@ -117,6 +127,33 @@ TEST_F(CountingLoad, ARateCapHoldsTheRate) {
   ExpectAccounted(j);
 }
 
+// The ramp raises the rate cap from 10% to 100% over --ramp seconds; the
+// timeline has one entry per second and adds up to the totals.
+TEST_F(CountingLoad, ARampRisesAndTheTimelineAddsUp) {
+  nlohmann::json j = RunLoad("-c 8 -d 4 --rate 1000 --ramp 2 --timeline " + Url("/ok"));
+  const auto& t = j["timeline"];
+  ASSERT_EQ(t.size(), 4u) << j.dump();
+  uint64_t ok = 0;
+  for (const auto& s : t) ok += s["ok"].get<uint64_t>();
+  EXPECT_EQ(ok, j["ok"].get<uint64_t>());
+  // Second 0 averages 10%..55% of the cap (~325/s); seconds 2 and 3 hold it.
+  EXPECT_LT(t[0]["ok"].get<uint64_t>(), 500u) << j.dump();
+  EXPECT_GT(t[0]["ok"].get<uint64_t>(), 150u) << j.dump();
+  EXPECT_GT(t[3]["ok"].get<uint64_t>(), 850u) << j.dump();
+  EXPECT_LT(t[3]["ok"].get<uint64_t>(), 1100u) << j.dump();
+  EXPECT_EQ(t[3]["rate_cap"].get<double>(), 1000);
+  EXPECT_EQ(t[3]["errors"].get<uint64_t>(), 0u);
+  ExpectAccounted(j);
+}
+
+TEST_F(CountingLoad, TheTimelineCountsErrorsInTheirSecond) {
+  nlohmann::json j = RunLoad("-c 2 -d 2 --timeline " + Url("/busy"));
+  ASSERT_EQ(j["timeline"].size(), 2u) << j.dump();
+  uint64_t errors = 0;
+  for (const auto& s : j["timeline"]) errors += s["errors"].get<uint64_t>();
+  EXPECT_EQ(errors, j["non2xx"]["503"].get<uint64_t>());
+}
+
 // A port nobody listens on: every attempt is a connect failure, nothing is
 // "sent", and the share of errors is 1.
 TEST(CountingLoadSockets, AClosedPortIsConnectFailures) {
@@ -144,6 +181,91 @@ TEST(CountingLoadSockets, NoAnswerIsATimeout) {
   EXPECT_GE(j["timeout"].get<uint64_t>(), 6u) << j.dump();   // ~2 per 300 ms each
   EXPECT_LE(j["timeout"].get<uint64_t>(), 14u) << j.dump();
   ExpectAccounted(j);
+}
+
+// A long-poll server for longpoll_hold: holds every GET until one whose
+// path is /notify arrives, then answers all held ones at once (200, 13
+// bytes) and the notify itself.
+class HoldingServer {
+ public:
+  HoldingServer() : listen_fd_(BindLoopback(&port_)) {
+    EXPECT_GE(listen_fd_, 0);
+    EXPECT_EQ(listen(listen_fd_, 4096), 0);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~HoldingServer() {
+    stop_ = true;
+    thread_.join();
+    for (int fd : held_) ::close(fd);
+    ::close(listen_fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  void Run() {
+    std::vector<pollfd> fds;
+    while (!stop_) {
+      fds.assign(1, pollfd{listen_fd_, POLLIN, 0});
+      for (int fd : pending_) fds.push_back(pollfd{fd, POLLIN, 0});
+      if (poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) pending_.push_back(accept(listen_fd_, nullptr, nullptr));
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (!(fds[i].revents & POLLIN)) continue;
+        char buf[1024];
+        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        std::erase(pending_, fds[i].fd);
+        if (n <= 0) {
+          ::close(fds[i].fd);
+          continue;
+        }
+        if (std::string(buf, static_cast<size_t>(n)).rfind("GET /notify ", 0) != 0) {
+          held_.push_back(fds[i].fd);
+          continue;
+        }
+        const std::string answer =
+            "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!";
+        for (int fd : held_) (void)!::write(fd, answer.data(), answer.size());
+        (void)!::write(fds[i].fd, answer.data(), answer.size());
+        ::close(fds[i].fd);
+      }
+    }
+  }
+
+  uint16_t port_ = 0;
+  int listen_fd_;
+  std::atomic<bool> stop_{false};
+  std::vector<int> pending_, held_;
+  std::thread thread_;
+};
+
+TEST(LongpollHold, EveryHeldClientGetsTheEventAndIsTimed) {
+  HoldingServer server;
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  const std::string out = RunCommand("echo go | " + std::string(LONGPOLL_HOLD) +
+                                     " -c 200 --settle 0.3 --timeout 5 --notify " + base +
+                                     "/notify " + base + "/wait");
+  ASSERT_EQ(out.rfind("held 200\n", 0), 0u) << out;
+  nlohmann::json j = nlohmann::json::parse(out.substr(out.find('\n') + 1));
+  EXPECT_EQ(j["held"], 200) << j.dump();
+  EXPECT_EQ(j["answered"], 200) << j.dump();
+  EXPECT_EQ(j["failed"], 0);
+  EXPECT_EQ(j["unanswered"], 0);
+  EXPECT_GE(j["last_ms"].get<double>(), j["first_ms"].get<double>());
+  EXPECT_GE(j["first_ms"].get<double>(), 0);
+  EXPECT_LT(j["last_ms"].get<double>(), 5000);
+}
+
+// Nobody notifies the held clients in time: they count as unanswered.
+TEST(LongpollHold, ClientsNotAnsweredInTimeAreUnanswered) {
+  HoldingServer server;
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  const std::string out = RunCommand("echo go | " + std::string(LONGPOLL_HOLD) +
+                                     " -c 20 --settle 0.1 --timeout 0.5 --notify " + base +
+                                     "/not-the-notify " + base + "/wait");
+  nlohmann::json j = nlohmann::json::parse(out.substr(out.find('\n') + 1));
+  EXPECT_EQ(j["held"], 20) << j.dump();
+  EXPECT_EQ(j["answered"], 0);
+  EXPECT_EQ(j["unanswered"], 20) << j.dump();
 }
 
 }  // namespace

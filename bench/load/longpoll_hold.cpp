@@ -1,0 +1,313 @@
+// longpoll_hold.cpp: the long-poll hold of bench/run. Opens N keep-alive
+// connections, sends one long-poll request on each (GET PATH), and once
+// every request is out and --settle seconds have passed prints
+//   held N
+// on stdout and waits for a line on stdin (the driver samples the servers'
+// memory meanwhile). Then it sends one GET to --notify URL on a connection
+// of its own and measures, from that moment, until every held request has
+// its answer: the time until the last client has the event.
+//
+// Prints one JSON object: held, answered (2xx), non2xx, failed (connect
+// failure, reset or malformed before an answer), unanswered (no answer
+// within --timeout of the notify), connect_ms (time to open and send all),
+// first_ms / p50_ms / p99_ms / last_ms (answer times after the notify).
+//
+// Usage: longpoll_hold -c N [--settle S] [--timeout S] --notify URL URL
+//
+// Thread contract: one thread, one epoll loop.
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "http_response.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Target {
+  std::string host, port, path;
+};
+
+bool ParseUrl(const std::string& url, Target& t) {
+  const std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) return false;
+  std::string rest = url.substr(prefix.size());
+  size_t slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash);
+  t.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  size_t colon = hostport.rfind(':');
+  if (colon == std::string::npos) return false;
+  t.host = hostport.substr(0, colon);
+  t.port = hostport.substr(colon + 1);
+  return !t.host.empty() && !t.port.empty();
+}
+
+enum class State { kConnecting, kSending, kWaiting, kDone, kFailed };
+
+struct Conn {
+  int fd = -1;
+  State state = State::kConnecting;
+  std::string out, in;
+  size_t sent = 0;
+  int status = 0;
+  double answered_ms = -1;  // after the notify
+};
+
+[[noreturn]] void Usage() {
+  std::fprintf(stderr,
+               "usage: longpoll_hold -c N [--settle S] [--timeout S] --notify URL URL\n");
+  std::exit(2);
+}
+
+class Hold {
+ public:
+  Hold(const addrinfo* addr, const Target& target, int n) : addr_(addr), conns_(n) {
+    request_ = "GET " + target.path + " HTTP/1.1\r\nHost: " + target.host + "\r\n\r\n";
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+  }
+  ~Hold() {
+    for (Conn& c : conns_) {
+      if (c.fd >= 0) ::close(c.fd);
+    }
+    ::close(ep_);
+  }
+
+  // Opens every connection and sends its request; returns once all are sent
+  // or failed (or after `limit`).
+  void Open(Clock::duration limit) {
+    for (Conn& c : conns_) Start(c, request_);
+    const auto give_up = Clock::now() + limit;
+    while (Pending(State::kSending) && Clock::now() < give_up) Poll(50);
+  }
+
+  // Keeps the loop running (answers before the notify are counted too).
+  void Idle(Clock::duration d) {
+    const auto until = Clock::now() + d;
+    while (Clock::now() < until) Poll(50);
+  }
+
+  // From now on answers are timed from t0 (the notify went out).
+  void Notified(Clock::time_point t0) {
+    t0_ = t0;
+    notified_ = true;
+  }
+
+  void Start(Conn& c, const std::string& request) {
+    c.out = request;
+    c.fd = socket(addr_->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) {
+      c.state = State::kFailed;
+      return;
+    }
+    const int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(c.fd, addr_->ai_addr, addr_->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      Fail(c);
+      return;
+    }
+    c.state = State::kConnecting;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+    ev.data.ptr = &c;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev);
+  }
+
+  std::vector<Conn>& conns() { return conns_; }
+
+  // True while some connection is still before `state` (kSending: not all
+  // sent yet; kWaiting: not all answered yet).
+  bool Pending(State state) const {
+    for (const Conn& c : conns_) {
+      if (state == State::kSending && (c.state == State::kConnecting || c.state == State::kSending)) {
+        return true;
+      }
+      if (state == State::kWaiting && c.state != State::kDone && c.state != State::kFailed) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void Poll(int timeout_ms) {
+    epoll_event events[512];
+    int n = epoll_wait(ep_, events, 512, timeout_ms);
+    for (int i = 0; i < n; ++i) OnEvent(*static_cast<Conn*>(events[i].data.ptr), events[i].events);
+  }
+
+ private:
+  void Fail(Conn& c) {
+    if (c.fd >= 0) ::close(c.fd);
+    c.fd = -1;
+    c.state = State::kFailed;
+  }
+
+  void OnEvent(Conn& c, uint32_t ev) {
+    if (c.fd < 0) return;
+    if (c.state == State::kConnecting) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0 || (ev & (EPOLLERR | EPOLLHUP))) return Fail(c);
+      if (!(ev & EPOLLOUT)) return;
+      epoll_event mod{};
+      mod.events = EPOLLIN | EPOLLRDHUP;
+      mod.data.ptr = &c;
+      epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &mod);
+      c.state = State::kSending;
+    }
+    if (c.state == State::kSending) {
+      while (c.sent < c.out.size()) {
+        ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+        if (n < 0) {
+          if (errno == EAGAIN) return;  // small requests: the next EPOLLIN/OUT retries
+          return Fail(c);
+        }
+        c.sent += static_cast<size_t>(n);
+      }
+      c.state = State::kWaiting;
+    }
+    if (c.state != State::kWaiting || !(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+      if (n > 0) {
+        c.in.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EAGAIN) break;
+      break;  // EOF or error: judged below on what arrived
+    }
+    bool close = false;
+    long len = bench::ParseResponse(c.in, &c.status, &close);
+    if (len > 0) {
+      c.state = State::kDone;
+      if (notified_) {
+        c.answered_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0_).count();
+      }
+      ::close(c.fd);
+      c.fd = -1;
+    } else if (len < 0 || (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+      Fail(c);
+    }
+  }
+
+  const addrinfo* addr_;
+  std::vector<Conn> conns_;
+  std::string request_;
+  int ep_ = -1;
+  bool notified_ = false;
+  Clock::time_point t0_{};
+};
+
+addrinfo* Resolve(const Target& t) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* addr = nullptr;
+  if (int rc = getaddrinfo(t.host.c_str(), t.port.c_str(), &hints, &addr); rc != 0) {
+    std::fprintf(stderr, "longpoll_hold: %s:%s: %s\n", t.host.c_str(), t.port.c_str(),
+                 gai_strerror(rc));
+    std::exit(2);
+  }
+  return addr;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = 0;
+  double settle_s = 2, timeout_s = 30;
+  std::string url, notify_url;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) Usage();
+      return argv[++i];
+    };
+    if (a == "-c") n = std::atoi(value());
+    else if (a == "--settle") settle_s = std::atof(value());
+    else if (a == "--timeout") timeout_s = std::atof(value());
+    else if (a == "--notify") notify_url = value();
+    else if (!a.empty() && a[0] != '-' && url.empty()) url = a;
+    else Usage();
+  }
+  Target target, notify;
+  if (n < 1 || !ParseUrl(url, target) || !ParseUrl(notify_url, notify) || timeout_s <= 0) Usage();
+  rlimit nofile{};
+  getrlimit(RLIMIT_NOFILE, &nofile);
+  nofile.rlim_cur = std::min<rlim_t>(nofile.rlim_max, static_cast<rlim_t>(n) + 64);
+  setrlimit(RLIMIT_NOFILE, &nofile);
+  addrinfo* addr = Resolve(target);
+
+  Hold hold(addr, target, n);
+  const auto open_start = Clock::now();
+  hold.Open(std::chrono::seconds(60));
+  const double connect_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - open_start).count();
+  hold.Idle(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(settle_s)));
+  size_t held = 0;
+  for (const Conn& c : hold.conns()) held += c.state == State::kWaiting;
+  std::printf("held %zu\n", held);
+  std::fflush(stdout);
+  std::string line;
+  std::getline(std::cin, line);  // the driver has sampled memory
+
+  // The notify goes on a connection of its own; its answer is not counted.
+  addrinfo* notify_addr = Resolve(notify);
+  Hold notifier(notify_addr, notify, 1);
+  const auto t0 = Clock::now();
+  notifier.Start(notifier.conns()[0], "GET " + notify.path + " HTTP/1.1\r\nHost: " + notify.host +
+                                          "\r\nConnection: close\r\n\r\n");
+  hold.Notified(t0);
+  // Drive both loops until the held requests are answered.
+  const auto give_up = t0 + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(timeout_s));
+  while (hold.Pending(State::kWaiting) && Clock::now() < give_up) {
+    notifier.Poll(0);
+    hold.Poll(5);
+  }
+  std::vector<double> times;
+  size_t answered = 0, non2xx = 0, failed = 0, unanswered = 0;
+  for (const Conn& c : hold.conns()) {
+    if (c.state == State::kDone) {
+      if (c.status >= 200 && c.status < 300) ++answered;
+      else ++non2xx;
+      if (c.answered_ms >= 0) times.push_back(c.answered_ms);
+    } else if (c.state == State::kFailed) {
+      ++failed;
+    } else {
+      ++unanswered;
+    }
+  }
+  const double first = times.empty() ? -1 : *std::min_element(times.begin(), times.end());
+  const double last = times.empty() ? -1 : *std::max_element(times.begin(), times.end());
+  std::printf("{\"clients\":%d,\"held\":%zu,\"answered\":%zu,\"non2xx\":%zu,\"failed\":%zu,"
+              "\"unanswered\":%zu,\"connect_ms\":%.1f,\"first_ms\":%.1f,\"p50_ms\":%.1f,"
+              "\"p99_ms\":%.1f,\"last_ms\":%.1f}\n",
+              n, held, answered, non2xx, failed, unanswered, connect_ms, first,
+              Percentile(times, 50), Percentile(times, 99), last);
+  freeaddrinfo(addr);
+  freeaddrinfo(notify_addr);
+  return 0;
+}

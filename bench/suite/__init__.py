@@ -1,0 +1,2 @@
+# bench/suite: the benchmark driver behind bench/run (stack, peers,
+# scenarios, measurement, report).
