@@ -7,7 +7,8 @@
 // of its own and measures, from that moment, until every held request has
 // its answer: the time until the last client has the event.
 //
-// Prints one JSON object: held, answered (2xx), non2xx, failed (connect
+// Prints one JSON object: held, answered (2xx), non2xx (and by status in
+// non2xx_codes), failed (connect
 // failure, reset or malformed before an answer), unanswered (no answer
 // within --timeout of the notify), connect_ms (time to open and send all),
 // first_ms / p50_ms / p99_ms / last_ms (answer times after the notify).
@@ -30,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -289,10 +291,15 @@ int main(int argc, char** argv) {
   }
   std::vector<double> times;
   size_t answered = 0, non2xx = 0, failed = 0, unanswered = 0;
+  std::map<int, size_t> codes;
   for (const Conn& c : hold.conns()) {
     if (c.state == State::kDone) {
-      if (c.status >= 200 && c.status < 300) ++answered;
-      else ++non2xx;
+      if (c.status >= 200 && c.status < 300) {
+        ++answered;
+      } else {
+        ++non2xx;
+        ++codes[c.status];
+      }
       if (c.answered_ms >= 0) times.push_back(c.answered_ms);
     } else if (c.state == State::kFailed) {
       ++failed;
@@ -302,10 +309,15 @@ int main(int argc, char** argv) {
   }
   const double first = times.empty() ? -1 : *std::min_element(times.begin(), times.end());
   const double last = times.empty() ? -1 : *std::max_element(times.begin(), times.end());
-  std::printf("{\"clients\":%d,\"held\":%zu,\"answered\":%zu,\"non2xx\":%zu,\"failed\":%zu,"
+  std::string by_code;
+  for (auto& [code, count] : codes) {
+    by_code += (by_code.empty() ? "\"" : ",\"") + std::to_string(code) + "\":" + std::to_string(count);
+  }
+  std::printf("{\"clients\":%d,\"held\":%zu,\"answered\":%zu,\"non2xx\":%zu,"
+              "\"non2xx_codes\":{%s},\"failed\":%zu,"
               "\"unanswered\":%zu,\"connect_ms\":%.1f,\"first_ms\":%.1f,\"p50_ms\":%.1f,"
               "\"p99_ms\":%.1f,\"last_ms\":%.1f}\n",
-              n, held, answered, non2xx, failed, unanswered, connect_ms, first,
+              n, held, answered, non2xx, by_code.c_str(), failed, unanswered, connect_ms, first,
               Percentile(times, 50), Percentile(times, 99), last);
   freeaddrinfo(addr);
   freeaddrinfo(notify_addr);

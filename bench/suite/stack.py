@@ -68,6 +68,8 @@ class Stack:
         self.procs = []        # (name, Popen) in start order
         self.port = free_port()
         self.nginx_pid = None
+        self.admin_sock = None  # Spindle's admin socket, when the peer has one
+        self.adopted = []       # pids started by a process that exited (spawn-fcgi)
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -78,6 +80,11 @@ class Stack:
                              env=dict(os.environ, **(env or {})), start_new_session=True)
         self.procs.append((name, p))
         return p
+
+    def adopt(self, name, pids):
+        """Takes over `pids`, started by the process `name` that has exited."""
+        self.procs = [(n, p) for n, p in self.procs if n != name]
+        self.adopted += pids
 
     def pid_of(self, name):
         for n, p in self.procs:
@@ -167,6 +174,22 @@ http {{
                                  (n, p.returncode, self.path("logs", n + ".log")))
 
     def stop(self):
+        for pid in self.adopted:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + 10
+        while self.adopted and time.time() < deadline:
+            self.adopted = [p for p in self.adopted if os.path.exists("/proc/%d" % p)
+                            and not open("/proc/%d/stat" % p).read().split(") ")[1].startswith("Z")]
+            time.sleep(0.05)
+        for pid in self.adopted:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.adopted = []
         for n, p in reversed(self.procs):
             if p.poll() is None:
                 sig = signal.SIGQUIT if n.startswith("nginx") else signal.SIGTERM
@@ -181,7 +204,7 @@ http {{
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
         self.procs = []
-        if not self.keep:
+        if not self.keep and not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
 
 

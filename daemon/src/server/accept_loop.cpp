@@ -81,9 +81,17 @@ void AcceptRemaining(WorkerContext& ctx, int listen_fd) {
 // and excess requests wait in our admission queue. After scheduler.accept_batch
 // connections in a row the loop yields once, so a burst of new connections
 // does not delay the requests already running.
+//
+// Greedy, but fair to the siblings: a worker holding clearly more
+// connections than the least-loaded one gives it kDeferral to take the next
+// connection. What is still waiting after that, this worker takes, up to
+// kAfterDeferral connections before it checks again: a sibling that is busy
+// (or not scheduled) must not let the backlog fill.
 void AcceptLoop(WorkerContext& ctx, int listen_fd) {
   const bool tcp = IsTcp(listen_fd);
+  constexpr size_t kAfterDeferral = 4;
   size_t batch = 0;
+  size_t grace = 0;  // accepts left before the balance is checked again
   for (;;) {
     if (ctx.draining) return;
     if (batch >= ctx.config.scheduler.accept_batch) {
@@ -95,15 +103,22 @@ void AcceptLoop(WorkerContext& ctx, int listen_fd) {
       if (ctx.room.wait() == WaitStatus::kCancelled) return;
       continue;
     }
+    if (grace == 0 && ctx.balance.ShouldDefer(ctx.open_connections)) {
+      grace = kAfterDeferral;
+      if (this_fiber::sleep_for(AcceptBalance::kDeferral) == WaitStatus::kCancelled) return;
+      continue;
+    }
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       ++batch;
+      if (grace > 0) --grace;
       StartConnection(ctx, fd, tcp);
       continue;
     }
     int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK) {
       batch = 0;
+      grace = 0;
       if (wait_fd(listen_fd, kReadable, Deadline::never()).status == WaitStatus::kCancelled) {
         return;
       }

@@ -48,6 +48,7 @@ Connection::Connection(WorkerContext& worker, int fd)
   w_.connections = this;
   ++w_.open_connections;
   w_.stats().connections_open = w_.open_connections;
+  w_.balance.Publish(w_.open_connections);
   last_activity_ = Clock::now();
   if (w_.observed) observe::OnAccept();
 }
@@ -58,6 +59,7 @@ Connection::~Connection() {
   if (next) next->prev = prev;
   --w_.open_connections;
   w_.stats().connections_open = w_.open_connections;
+  w_.balance.Publish(w_.open_connections);
   if (w_.open_connections < w_.config.max_connections) w_.room.set();
   if (w_.open_connections == 0) w_.all_closed.set();
   if (w_.observed) observe::OnConnectionClosed();

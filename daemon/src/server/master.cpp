@@ -63,6 +63,9 @@ struct Generation {
   ListenResult listener;     // shared with the next generation when unchanged
   bool owns_listener = true; // close (and unlink) it when this generation ends
   std::vector<WorkerSlot> slots;
+  // Shared with the generation's workers: their open connections, so that
+  // connections spread over them (accept_balance.hpp).
+  std::unique_ptr<AcceptBalance, void (*)(AcceptBalance*)> balance{nullptr, &AcceptBalance::Destroy};
   bool draining = false;
   SteadyClock::time_point kill_at{};  // draining: SIGKILL what is left then
   bool killed = false;
@@ -147,6 +150,7 @@ class Master {
 
   void StartGeneration(Generation& gen) {
     gen.slots.resize(gen.cfg->EffectiveWorkers());
+    gen.balance.reset(AcceptBalance::Create(static_cast<unsigned>(gen.slots.size())));
     for (unsigned i = 0; i < gen.slots.size(); ++i) Spawn(gen, i);
   }
 
@@ -190,7 +194,7 @@ class Master {
     unsetenv("NOTIFY_SOCKET");
     SetReadyFd(ready_fd);
     AttachObservability(gen.number, i);
-    _exit(RunWorker(*gen.cfg, gen.listener.fd, gen.apps, i));
+    _exit(RunWorker(*gen.cfg, gen.listener.fd, gen.apps, i, gen.balance.get()));
   }
 
   void OnReadyPipe(WorkerSlot& slot) {

@@ -90,7 +90,7 @@ void Drain(WorkerContext& ctx) {
 }
 
 void WorkerMain(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>& apps,
-                int sfd, int& exit_code) {
+                int sfd, BalanceSlot balance, int& exit_code) {
   Router router;
   if (std::string err = InitApps(apps, router); !err.empty()) {
     spdlog::error("worker cannot start: {}", err);
@@ -98,6 +98,7 @@ void WorkerMain(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>
     return;
   }
   WorkerContext ctx(cfg, router);
+  ctx.balance = balance;
   Event stop;
   Fiber signals = spawn([sfd, &stop] { SignalLoop(sfd, stop); }, "signals");
   Fiber acceptor = spawn([&ctx, listen_fd] { AcceptLoop(ctx, listen_fd); }, "accept");
@@ -108,6 +109,8 @@ void WorkerMain(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>
   spdlog::info("worker ready with '{}' routes", router.size());
   NotifyReady();
   (void)stop.wait();
+  ctx.balance.Leave();  // siblings stop deferring to a worker that no longer accepts
+  ctx.balance = BalanceSlot();
   acceptor.cancel();
   acceptor.join();
   observers.Stop();
@@ -131,7 +134,7 @@ void WorkerMain(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>
 }  // namespace
 
 int RunWorker(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>& apps,
-              unsigned index) {
+              unsigned index, AcceptBalance* balance) {
   // Die with the master, but gracefully (SIGTERM drains).
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   int sfd = MakeSignalFd();
@@ -150,7 +153,7 @@ int RunWorker(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>& 
     opts.max_ready_per_poll = cfg.scheduler.max_ready_per_poll;
     opts.watchdog_threshold = cfg.watchdog_threshold;
     Scheduler scheduler(opts);
-    scheduler.run([&] { WorkerMain(cfg, listen_fd, apps, sfd, exit_code); });
+    scheduler.run([&] { WorkerMain(cfg, listen_fd, apps, sfd, BalanceSlot(balance, index), exit_code); });
   }
   ::close(sfd);
   return exit_code;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "server/accept_balance.hpp"
 #include "server/app_loader.hpp"
 
 #include <vector>
@@ -18,7 +19,9 @@ namespace spindle::server {
 // respawn it (the same failure would repeat) and stops the daemon.
 inline constexpr int kExitInitFailed = 3;
 
+// `balance`: the generation's shared connection counts (may be null), in
+// which this worker holds slot `index`.
 int RunWorker(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>& apps,
-              unsigned index);
+              unsigned index, AcceptBalance* balance);
 
 }  // namespace spindle::server

@@ -12,6 +12,7 @@
 #include <spindle/sync.hpp>
 
 #include "config/config.hpp"
+#include "server/accept_balance.hpp"
 #include "server/admission.hpp"
 #include "server/observe_hooks.hpp"
 #include "server/stats.hpp"
@@ -49,6 +50,9 @@ struct WorkerContext {
   // Open connections, an intrusive list (Connection's ctor/dtor maintain it).
   Connection* connections = nullptr;
   size_t open_connections = 0;
+  // The apps' socket: this worker's place among its siblings, so that
+  // connections spread over them (accept_balance.hpp). Empty elsewhere.
+  BalanceSlot balance;
   AutoResetEvent room;        // set when open_connections drops below the limit
   AutoResetEvent all_closed;  // set when the last connection closes
 };
