@@ -8,6 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -63,6 +65,28 @@ FIBER_TEST(Io, ReadWaitsForData) {
   EXPECT_EQ(w.err, 0);
   reader.join();
   EXPECT_EQ(got, "hello");
+}
+
+double ThreadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// Data nobody reads, while its fiber is parked on something else: the
+// reactor keeps the interest for a few polls (the fiber is usually about to
+// read), then drops it, so the scheduler sleeps instead of spinning; the
+// next wait still sees the data at once (level-triggered).
+FIBER_TEST(Io, UnreadDataWhileTheFiberIsElsewhereDoesNotSpin) {
+  Pair p;
+  ASSERT_EQ(write_all(p.b, "x", 1, Deadline::after(seconds(10))).n, 1);
+  ASSERT_EQ(wait_fd(p.a, kReadable, Deadline::after(seconds(10))).status, WaitStatus::kOk);
+  const double cpu0 = ThreadCpuMs();
+  EXPECT_EQ(this_fiber::sleep_for(milliseconds(200)), WaitStatus::kOk);  // the data stays unread
+  EXPECT_LT(ThreadCpuMs() - cpu0, 50.0) << "the scheduler spun on a ready fd nobody waited for";
+  const IoWait again = wait_fd(p.a, kReadable, Deadline::after(milliseconds(500)));
+  EXPECT_EQ(again.status, WaitStatus::kOk);
+  EXPECT_NE(again.ready & kReadable, 0u);
 }
 
 FIBER_TEST(Io, DeadlineAndCancellation) {

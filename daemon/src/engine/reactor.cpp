@@ -81,6 +81,7 @@ int Reactor::AddWaiter(int fd, unsigned interest, FiberContext* fc) noexcept {
   }
   st->reader = reader;
   st->writer = writer;
+  st->idle_events = 0;
   fc->io_fd = fd;
   fc->io_interest = interest;
   ++waiters_;
@@ -101,6 +102,7 @@ void Reactor::Forget(int fd, std::vector<FiberContext*>& waiters) noexcept {
   FdState& st = fds_[static_cast<size_t>(fd)];
   if (st.registered) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
   st.registered = 0;
+  st.idle_events = 0;
   try {
     if (st.reader) waiters.push_back(st.reader);
     if (st.writer && st.writer != st.reader) waiters.push_back(st.writer);
@@ -130,13 +132,22 @@ void Reactor::HandleEvent(int fd, uint32_t events,
   if (events & (EPOLLERR | EPOLLHUP)) ready |= kReadable | kWritable;
   FiberContext* reader = (ready & kReadable) ? st.reader : nullptr;
   FiberContext* writer = (ready & kWritable) ? st.writer : nullptr;
-  // Level-triggered: a ready direction nobody waits for would fire on every
-  // poll, so drop its interest now; the next waiter registers it again.
+  // Level-triggered: a ready direction nobody waits for fires on every poll.
+  // Usually its fiber was woken by an earlier poll and has not run yet (the
+  // scheduler polls between batches of max_ready_per_poll fibers): it will
+  // read and wait again, so the interest is kept for kIdleEventsKept such
+  // events — dropping it would cost an epoll_ctl now and another when the
+  // fiber waits again, on every request under load. After that the fiber is
+  // busy elsewhere (e.g. a full body buffer): drop it; the next waiter
+  // registers it again.
   uint32_t want = st.registered;
   if ((ready & kReadable) && !st.reader) want &= ~uint32_t{EPOLLIN | EPOLLRDHUP};
   if ((ready & kWritable) && !st.writer) want &= ~uint32_t{EPOLLOUT};
   if ((events & (EPOLLERR | EPOLLHUP)) && !st.reader && !st.writer) want = 0;
-  Update(fd, st, want);
+  if (want != st.registered && ++st.idle_events > kIdleEventsKept) {
+    st.idle_events = 0;
+    Update(fd, st, want);
+  }
   if (reader) {
     RemoveWaiter(reader);
     on_ready(ctx, reader, ready);

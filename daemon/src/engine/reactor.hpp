@@ -1,7 +1,7 @@
 // Reactor: the scheduler's epoll instance. Tracks, per fd, which fiber waits
 // for readability and which for writability, registers interest lazily
-// (level-triggered, kept while fibers keep waiting, dropped when an event
-// finds no waiter), reports EPOLLERR/EPOLLHUP as readable+writable, and owns
+// (level-triggered, kept while fibers keep waiting, dropped after a run of
+// events that found no waiter), reports EPOLLERR/EPOLLHUP as readable+writable, and owns
 // the eventfd that other threads write to wake the scheduler. It only wakes
 // fibers; no app code runs here.
 //
@@ -46,10 +46,14 @@ class Reactor {
   size_t waiters() const noexcept { return waiters_; }
 
  private:
+  // Events in a row that found no waiter for a registered direction before
+  // that interest is dropped (see HandleEvent).
+  static constexpr uint32_t kIdleEventsKept = 16;
   struct FdState {
     FiberContext* reader = nullptr;
     FiberContext* writer = nullptr;
-    uint32_t registered = 0;  // epoll events currently registered
+    uint32_t registered = 0;   // epoll events currently registered
+    uint32_t idle_events = 0;  // events in a row that found no waiter
   };
   FdState* Slot(int fd) noexcept;
   void Update(int fd, FdState& st, uint32_t want) noexcept;

@@ -1,6 +1,8 @@
 // StackPool implementation: see stack_pool.hpp. Scheduler thread only.
 #include "engine/stack_pool.hpp"
 
+#include <algorithm>
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -79,8 +81,14 @@ boost::context::stack_context StackPool::Allocate() {
 
 void StackPool::Deallocate(boost::context::stack_context& sctx) noexcept {
   void* base = static_cast<char*>(sctx.sp) - mapping_size_;
-  in_use_.store(in_use_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  if (free_.size() < max_cached_) {
+  const size_t in_use = in_use_.load(std::memory_order_relaxed) - 1;
+  in_use_.store(in_use, std::memory_order_relaxed);
+  // The cache follows the load: with thousands of fibers alive, fibers end
+  // and start by the hundred between two polls, and a fixed small cache
+  // would unmap and map a stack (three syscalls) for most of them. Half the
+  // stacks in use are kept; a quiet worker shrinks back to max_cached_ as
+  // its stacks come back.
+  if (free_.size() < std::max(max_cached_, in_use / 2)) {
     try {
       free_.push_back(base);
       return;

@@ -22,6 +22,8 @@ class StackPool {
   // The environment variable SPINDLE_FAULT_STACK_MMAP_FAIL_AFTER=N (a fault
   // injection hook for tests) makes every fresh mapping after the first N
   // fail as if mmap() returned ENOMEM.
+  // max_cached: stacks kept on the free list at least; more are kept while
+  // many are in use (half the number in use).
   explicit StackPool(size_t usable_size, size_t max_cached = 256, size_t max_in_use = 0);
   ~StackPool();
   StackPool(const StackPool&) = delete;
