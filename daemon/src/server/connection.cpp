@@ -281,7 +281,18 @@ IoResult Connection::ReadMore() {
   }
   if (idle_after_end_) {
     idle_after_end_ = false;
+    // Nothing buffered: the read buffer goes while the connection waits, so
+    // a waiting request (a long poll, a slow handler) or an idle kept-alive
+    // connection holds none (nginx frees its buffers the same way).
+    if (rpos_ == rend_) {
+      rbuf_.reset();
+      rcap_ = rpos_ = rend_ = 0;
+    }
     IoWait wait = wait_fd(fd_, kReadable, deadline);
+    if (!rbuf_) {
+      rcap_ = kInitialReadBuffer;
+      rbuf_.reset(new uint8_t[rcap_]);
+    }
     if (wait.status == WaitStatus::kTimeout) return {-1, ETIMEDOUT};
     if (wait.status == WaitStatus::kCancelled) return {-1, ECANCELED};
   }
