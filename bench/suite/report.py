@@ -353,6 +353,14 @@ def summary(results):
             if a and sc == "s3":
                 out.append("- s3: Spindle daemon RSS per waiting request: %.1f KiB (+ nginx %.1f KiB)"
                            % (a["per_wait"] / KIB, a["nginx_per_wait"] / KIB))
+    for sc in ("s1", "s3"):
+        if sc not in scs:
+            continue
+        base = rps(sc, "spindle")
+        for p in scs[sc]["results"]:
+            if p.startswith("spindle-") and p[8:] not in ("1w", "2w") and base and rps(sc, p):
+                out.append("- %s: %s %s req/s = %.3f× spindle (%s)" % (sc, p, num(rps(sc, p)),
+                                                                     rps(sc, p) / base, num(base)))
     if "workers" in scs:
         one, two = rps("workers", "spindle-1w"), rps("workers", "spindle-2w")
         if one and two:
