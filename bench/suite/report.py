@@ -232,8 +232,10 @@ def line_chart(path, title, ylabel, series, column, logscale=False):
     files = {}
     plots = []
     for i, (p, tl) in enumerate(series.items()):
-        files["s%d" % i] = "\n".join("%d %g" % (s["t"], max(s[column], 1e-3 if logscale else 0))
-                                     for s in tl) + "\n"
+        # A latency of a second with no answers is undefined, not 0: a gap.
+        files["s%d" % i] = "\n".join(
+            "%d %s" % (s["t"], "NaN" if logscale and s["ok"] + s["errors"] == 0
+                       else "%g" % s[column]) for s in tl) + "\n"
         plots.append("'s%d' using 1:2 with lines lw 2 title '%s'" % (i, p))
     script = SVG + f"""set output '{path}'
 set title "{title}"
@@ -242,6 +244,7 @@ set ylabel "{ylabel}"
 set key outside right noenhanced
 set grid
 {"set logscale y" if logscale else "set yrange [0:*]"}
+set datafile missing "NaN"
 plot {", ".join(plots)}
 """
     return gnuplot(script, files, os.path.dirname(path))
@@ -288,6 +291,18 @@ def write(results, target):
     aggs_by = {}
     for name, sc in results["scenarios"].items():
         lines += ["## " + sc["title"], ""]
+        if name == "ramp":
+            how = ("`counting_load -c N -d %s --warmup 2` at N = 1,000 and %d connections (the "
+                   "capacity), then `counting_load -c %d -d %d --rate 2×capacity --ramp %d "
+                   "--timeline`" % (s["ramp_probe"], sc["conns"], sc["conns"],
+                                    s["ramp_rise"] + s["ramp_hold"], s["ramp_rise"]))
+        elif name == "longpoll":
+            how = ("`longpoll_hold -c %d --settle %s --timeout 30 --notify /notify` on `%s`; "
+                   "memory sampled while all are held" % (10000, s["settle"], sc.get("path", "")))
+        else:
+            how = "`counting_load -c %d -d %s --warmup %s` on `%s`, nginx workers: %d" % (
+                sc["conns"], s["duration"], s["warmup"], sc.get("path", ""), sc["nginx_workers"])
+        lines += ["Load: " + how + ".", ""]
         if name == "ramp":
             table, series = ramp_table(sc, s)
             lines += [table, ""]
