@@ -57,7 +57,7 @@
 #include <string_view>
 #include <thread>
 
-#include "http_response.hpp"
+#include "http1.hpp"
 #include <vector>
 
 namespace {
@@ -65,7 +65,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Options {
-  std::string host, port, path;
+  bench::Url url;
   int connections = 64;
   int threads = 1;
   double duration_s = 10;
@@ -124,7 +124,7 @@ class Worker {
   Worker(const Options& o, const addrinfo* addr, int conns, double rate, Clock::time_point warm_end,
          Clock::time_point end)
       : o_(o), addr_(addr), conns_(conns), rate_(rate), warm_end_(warm_end), end_(end) {
-    request_ = "GET " + o.path + " HTTP/1.1\r\nHost: " + o.host + "\r\n\r\n";
+    request_ = "GET " + o.url.path + " HTTP/1.1\r\nHost: " + o.url.host + "\r\n\r\n";
   }
 
   void Run() {
@@ -245,14 +245,7 @@ class Worker {
   }
 
   void Read(Conn& c) {
-    char buf[16384];
-    for (;;) {
-      ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
-      if (n > 0) {
-        c.in.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && errno == EAGAIN) break;
+    if (!bench::ReadAvailable(c.fd, c.in)) {
       // EOF or error: an answer complete in the buffer still counts, and
       // the connection is reopened after it; without one, the request in
       // flight was reset.
@@ -311,10 +304,7 @@ class Worker {
   void OnEvent(Conn& c, uint32_t ev) {
     if (c.fd < 0) return;
     if (c.state == State::kConnecting) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0 || (ev & (EPOLLERR | EPOLLHUP))) return Backoff(c, true);
+      if (bench::ConnectFailed(c.fd, ev)) return Backoff(c, true);
       if (!(ev & EPOLLOUT)) return;
       if (Clock::now() >= warm_end_) ++counts_.connects;
       epoll_event mod{};
@@ -379,20 +369,6 @@ class Worker {
   Counts counts_;
 };
 
-bool ParseUrl(const std::string& url, Options& o) {
-  const std::string prefix = "http://";
-  if (url.rfind(prefix, 0) != 0) return false;
-  std::string rest = url.substr(prefix.size());
-  size_t slash = rest.find('/');
-  std::string hostport = rest.substr(0, slash);
-  o.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  size_t colon = hostport.rfind(':');
-  if (colon == std::string::npos) return false;
-  o.host = hostport.substr(0, colon);
-  o.port = hostport.substr(colon + 1);
-  return !o.host.empty() && !o.port.empty();
-}
-
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
                "usage: counting_load [-c N] [-d S] [-t N] [--rate R] [--timeout MS] [--warmup S]\n"
@@ -423,7 +399,7 @@ Options ParseArgs(int argc, char** argv) {
     else if (!a.empty() && a[0] != '-' && url.empty()) url = a;
     else Usage();
   }
-  if (url.empty() || !ParseUrl(url, o) || o.connections < 1 || o.threads < 1 ||
+  if (url.empty() || !bench::ParseUrl(url, o.url) || o.connections < 1 || o.threads < 1 ||
       o.duration_s <= 0 || o.timeout_ms < 1 || o.ramp_s < 0 || (o.ramp_s > 0 && o.rate <= 0) ||
       (o.timeline && !o.json)) {
     Usage();
@@ -432,10 +408,9 @@ Options ParseArgs(int argc, char** argv) {
   return o;
 }
 
-double Percentile(const std::vector<uint32_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(i, sorted.size() - 1)] / 1000.0;
+// The p-th percentile of latencies in us, in ms.
+double Percentile(const std::vector<uint32_t>& sorted_us, double p) {
+  return bench::Percentile(sorted_us, p) / 1000.0;
 }
 
 // ,"timeline":[{"t":0,"ok":..,"errors":..,"p50_ms":..,"p99_ms":..,"rate_cap":..},...]
@@ -506,14 +481,7 @@ int main(int argc, char** argv) {
     nofile.rlim_cur = std::min<rlim_t>(nofile.rlim_max, static_cast<rlim_t>(o.connections) + 64);
     setrlimit(RLIMIT_NOFILE, &nofile);
   }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* addr = nullptr;
-  if (int rc = getaddrinfo(o.host.c_str(), o.port.c_str(), &hints, &addr); rc != 0) {
-    std::fprintf(stderr, "counting_load: %s:%s: %s\n", o.host.c_str(), o.port.c_str(),
-                 gai_strerror(rc));
-    return 2;
-  }
+  addrinfo* addr = bench::Resolve(o.url, "counting_load");
   const Clock::time_point start = Clock::now();
   const auto warm_end = start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(o.warmup_s));

@@ -35,29 +35,11 @@
 #include <string>
 #include <vector>
 
-#include "http_response.hpp"
+#include "http1.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct Target {
-  std::string host, port, path;
-};
-
-bool ParseUrl(const std::string& url, Target& t) {
-  const std::string prefix = "http://";
-  if (url.rfind(prefix, 0) != 0) return false;
-  std::string rest = url.substr(prefix.size());
-  size_t slash = rest.find('/');
-  std::string hostport = rest.substr(0, slash);
-  t.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  size_t colon = hostport.rfind(':');
-  if (colon == std::string::npos) return false;
-  t.host = hostport.substr(0, colon);
-  t.port = hostport.substr(colon + 1);
-  return !t.host.empty() && !t.port.empty();
-}
 
 enum class State { kConnecting, kSending, kWaiting, kDone, kFailed };
 
@@ -78,7 +60,7 @@ struct Conn {
 
 class Hold {
  public:
-  Hold(const addrinfo* addr, const Target& target, int n) : addr_(addr), conns_(n) {
+  Hold(const addrinfo* addr, const bench::Url& target, int n) : addr_(addr), conns_(n) {
     request_ = "GET " + target.path + " HTTP/1.1\r\nHost: " + target.host + "\r\n\r\n";
     ep_ = epoll_create1(EPOLL_CLOEXEC);
   }
@@ -161,10 +143,7 @@ class Hold {
   void OnEvent(Conn& c, uint32_t ev) {
     if (c.fd < 0) return;
     if (c.state == State::kConnecting) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0 || (ev & (EPOLLERR | EPOLLHUP))) return Fail(c);
+      if (bench::ConnectFailed(c.fd, ev)) return Fail(c);
       if (!(ev & EPOLLOUT)) return;
       epoll_event mod{};
       mod.events = EPOLLIN | EPOLLRDHUP;
@@ -184,16 +163,7 @@ class Hold {
       c.state = State::kWaiting;
     }
     if (c.state != State::kWaiting || !(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
-      if (n > 0) {
-        c.in.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && errno == EAGAIN) break;
-      break;  // EOF or error: judged below on what arrived
-    }
+    (void)bench::ReadAvailable(c.fd, c.in);  // EOF or error: judged below on what arrived
     bool close = false;
     long len = bench::ParseResponse(c.in, &c.status, &close);
     if (len > 0) {
@@ -216,25 +186,6 @@ class Hold {
   Clock::time_point t0_{};
 };
 
-addrinfo* Resolve(const Target& t) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* addr = nullptr;
-  if (int rc = getaddrinfo(t.host.c_str(), t.port.c_str(), &hints, &addr); rc != 0) {
-    std::fprintf(stderr, "longpoll_hold: %s:%s: %s\n", t.host.c_str(), t.port.c_str(),
-                 gai_strerror(rc));
-    std::exit(2);
-  }
-  return addr;
-}
-
-double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return -1;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -254,13 +205,16 @@ int main(int argc, char** argv) {
     else if (!a.empty() && a[0] != '-' && url.empty()) url = a;
     else Usage();
   }
-  Target target, notify;
-  if (n < 1 || !ParseUrl(url, target) || !ParseUrl(notify_url, notify) || timeout_s <= 0) Usage();
+  bench::Url target, notify;
+  if (n < 1 || !bench::ParseUrl(url, target) || !bench::ParseUrl(notify_url, notify) ||
+      timeout_s <= 0) {
+    Usage();
+  }
   rlimit nofile{};
   getrlimit(RLIMIT_NOFILE, &nofile);
   nofile.rlim_cur = std::min<rlim_t>(nofile.rlim_max, static_cast<rlim_t>(n) + 64);
   setrlimit(RLIMIT_NOFILE, &nofile);
-  addrinfo* addr = Resolve(target);
+  addrinfo* addr = bench::Resolve(target, "longpoll_hold");
 
   Hold hold(addr, target, n);
   const auto open_start = Clock::now();
@@ -276,7 +230,7 @@ int main(int argc, char** argv) {
   std::getline(std::cin, line);  // the driver has sampled memory
 
   // The notify goes on a connection of its own; its answer is not counted.
-  addrinfo* notify_addr = Resolve(notify);
+  addrinfo* notify_addr = bench::Resolve(notify, "longpoll_hold");
   Hold notifier(notify_addr, notify, 1);
   const auto t0 = Clock::now();
   notifier.Start(notifier.conns()[0], "GET " + notify.path + " HTTP/1.1\r\nHost: " + notify.host +
@@ -307,8 +261,9 @@ int main(int argc, char** argv) {
       ++unanswered;
     }
   }
-  const double first = times.empty() ? -1 : *std::min_element(times.begin(), times.end());
-  const double last = times.empty() ? -1 : *std::max_element(times.begin(), times.end());
+  std::sort(times.begin(), times.end());
+  const double first = times.empty() ? -1 : times.front();
+  const double last = times.empty() ? -1 : times.back();
   std::string by_code;
   for (auto& [code, count] : codes) {
     by_code += (by_code.empty() ? "\"" : ",\"") + std::to_string(code) + "\":" + std::to_string(count);
@@ -318,7 +273,8 @@ int main(int argc, char** argv) {
               "\"unanswered\":%zu,\"connect_ms\":%.1f,\"first_ms\":%.1f,\"p50_ms\":%.1f,"
               "\"p99_ms\":%.1f,\"last_ms\":%.1f}\n",
               n, held, answered, non2xx, by_code.c_str(), failed, unanswered, connect_ms, first,
-              Percentile(times, 50), Percentile(times, 99), last);
+              times.empty() ? -1 : bench::Percentile(times, 50),
+              times.empty() ? -1 : bench::Percentile(times, 99), last);
   freeaddrinfo(addr);
   freeaddrinfo(notify_addr);
   return 0;

@@ -1,7 +1,12 @@
-// http_response.cpp: see http_response.hpp.
-#include "http_response.hpp"
+// http1.cpp: see http1.hpp.
+#include "http1.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <charconv>
 #include <cstdlib>
 #include <string_view>
@@ -82,6 +87,51 @@ long ParseResponse(const std::string& in, int* status, bool* close) {
     if (in.size() < p + n + 2) return 0;
     p += n + 2;
   }
+}
+
+bool ConnectFailed(int fd, uint32_t events) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  return err != 0 || (events & (EPOLLERR | EPOLLHUP)) != 0;
+}
+
+bool ReadAvailable(int fd, std::string& in) {
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      in.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
+bool ParseUrl(const std::string& text, Url& url) {
+  const std::string prefix = "http://";
+  if (text.rfind(prefix, 0) != 0) return false;
+  std::string rest = text.substr(prefix.size());
+  size_t slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash);
+  url.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  size_t colon = hostport.rfind(':');
+  if (colon == std::string::npos) return false;
+  url.host = hostport.substr(0, colon);
+  url.port = hostport.substr(colon + 1);
+  return !url.host.empty() && !url.port.empty();
+}
+
+addrinfo* Resolve(const Url& url, const char* tool) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* addr = nullptr;
+  if (int rc = getaddrinfo(url.host.c_str(), url.port.c_str(), &hints, &addr); rc != 0) {
+    std::fprintf(stderr, "%s: %s:%s: %s\n", tool, url.host.c_str(), url.port.c_str(),
+                 gai_strerror(rc));
+    std::exit(2);
+  }
+  return addr;
 }
 
 }  // namespace bench
