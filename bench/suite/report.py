@@ -292,7 +292,7 @@ def write(results, target):
     for name, sc in results["scenarios"].items():
         lines += ["## " + sc["title"], ""]
         if name == "ramp":
-            how = ("`counting_load -c N -d %s --warmup 2` at N = 1,000 and %d connections (the "
+            how = ("`counting_load -c N -d %s --warmup 2` at N = 64, 1,000 and %d connections (the "
                    "capacity), then `counting_load -c %d -d %d --rate 2×capacity --ramp %d "
                    "--timeline`" % (s["ramp_probe"], sc["conns"], sc["conns"],
                                     s["ramp_rise"] + s["ramp_hold"], s["ramp_rise"]))

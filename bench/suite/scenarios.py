@@ -197,13 +197,13 @@ class Ramp(Scenario):
         stack, backend = self.stand_up(peer)
         try:
             url = stack.url(self.path)
-            # Capacity: the best answer rate of two probes, at 1,000 and at
-            # 4,000 connections. A process pool cannot answer 4,000 waiting
-            # clients within the timeout (its queue is too long) but shows
-            # its rate at 1,000; a fiber or event server needs the 4,000 to
-            # reach its own limit.
+            # Capacity: the best answer rate of probes at 64, 1,000 and 4,000
+            # connections. A process pool reaches its rate with a short queue
+            # (at 1,000 or 4,000 waiting clients its first answers come after
+            # seconds, beyond a short probe or the timeout); a fiber or event
+            # server needs the 4,000 to reach its own limit.
             capacity = 10.0
-            for conns in (1000, self.conns):
+            for conns in (64, 1000, self.conns):
                 probe = measure.counting_load(self.build, url, conns, self.s["ramp_probe"],
                                               warmup=2)
                 capacity = max(capacity, probe["ok_per_s"])
