@@ -166,10 +166,10 @@ def ramp_table(sc, settings):
 
 
 def longpoll_table(sc):
-    rows = ["| peer | clients held | got the event | failed / unanswered | first / median / last "
+    rows = ["| peer | clients held | got the event | answered early (non-2xx) | failed / unanswered | first / median / last "
             "ms after the notify | backend RSS per client | nginx RSS per client | backend PSS "
             "per client |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
     per_client = {}
     for p, runs in sc["results"].items():
         good = ok_runs(runs)
@@ -182,8 +182,11 @@ def longpoll_table(sc):
                         for r in good])
         b, ng, bp = per("rss", "backend"), per("rss", "nginx"), per("pss", "backend")
         per_client[p] = (b, ng)
-        rows.append("| %s | %s | %s | %s / %s | %s / %s / %s | %s KiB | %s KiB | %s KiB |" % (
-            p, num(med([r["held"] for r in good])), num(med([r["answered"] for r in good])),
+        early = "; ".join(", ".join("%s × %s" % (n, code) for code, n in
+                                    sorted(r.get("non2xx_codes", {}).items())) or "0"
+                          for r in good)
+        rows.append("| %s | %s | %s | %s | %s / %s | %s / %s / %s | %s KiB | %s KiB | %s KiB |" % (
+            p, num(med([r["held"] for r in good])), num(med([r["answered"] for r in good])), early,
             num(med([r["failed"] for r in good])), num(med([r["unanswered"] for r in good])),
             num(med([r["first_ms"] for r in good]), 1), num(med([r["p50_ms"] for r in good]), 1),
             num(med([r["last_ms"] for r in good]), 1), num(b / KIB, 1), num(ng / KIB, 1),
@@ -236,7 +239,10 @@ def line_chart(path, title, ylabel, series, column, logscale=False):
         files["s%d" % i] = "\n".join(
             "%d %s" % (s["t"], "NaN" if logscale and s["ok"] + s["errors"] == 0
                        else "%g" % s[column]) for s in tl) + "\n"
-        plots.append("'s%d' using 1:2 with lines lw 2 title '%s'" % (i, p))
+        # gnuplot has 8 default colours: later series are dashed; Spindle's
+        # lines are drawn thicker.
+        plots.append("'s%d' using 1:2 with lines lw %d dt %d title '%s'"
+                     % (i, 4 if p.startswith("spindle") else 2, 1 + i // 8, p))
     script = SVG + f"""set output '{path}'
 set title "{title}"
 set xlabel "seconds into the ramp"
@@ -308,7 +314,7 @@ def write(results, target):
             lines += [table, ""]
             if series:
                 for col, what, log in (("errors", "errors per second", False),
-                                       ("p99_ms", "p99 latency (ms) per second", True),
+                                       ("p99_ms", "p99 latency (ms) per second, errors included", True),
                                        ("ok", "answers (2xx) per second", False)):
                     f = os.path.join(out_dir, "ramp_%s.svg" % col.split("_")[0])
                     if line_chart(f, "Overload ramp: " + what, what, series, col, log):
