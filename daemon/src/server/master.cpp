@@ -225,6 +225,11 @@ class Master {
 
   void OnWorkerExit(Generation& gen, unsigned i, pid_t pid, int status) {
     WorkerSlot& slot = gen.slots[i];
+    // A worker that died holding connections left its count behind: its
+    // siblings must not defer to it until its replacement claims the slot.
+    if (gen.balance && i < gen.balance->workers()) {
+      gen.balance->slot(i).store(-1, std::memory_order_relaxed);
+    }
     bool expected = stopping_ || gen.draining;
     if (WIFSIGNALED(status)) {
       spdlog::log(expected ? spdlog::level::info : spdlog::level::err,
