@@ -86,14 +86,21 @@ void StackPool::Deallocate(boost::context::stack_context& sctx) noexcept {
   // The cache follows the load: with thousands of fibers alive, fibers end
   // and start by the hundred between two polls, and a fixed small cache
   // would unmap and map a stack (three syscalls) for most of them. Half the
-  // stacks in use are kept; a quiet worker shrinks back to max_cached_ as
-  // its stacks come back.
-  if (free_.size() < std::max(max_cached_, in_use / 2)) {
+  // stacks in use are kept (at least max_cached_).
+  const size_t cap = std::max(max_cached_, in_use / 2);
+  if (free_.size() < cap) {
     try {
       free_.push_back(base);
       return;
     } catch (const std::bad_alloc&) {
     }
+  }
+  // Over the cap, the load has fallen: this stack goes, and one more from
+  // the cache, so the cache (and the pages its stacks hold) shrinks back as
+  // fibers end.
+  if (free_.size() > cap) {
+    ::munmap(free_.back(), mapping_size_);
+    free_.pop_back();
   }
   ::munmap(base, mapping_size_);
 }
