@@ -60,7 +60,7 @@ class Scenario:
             stack.wait_http(self.check_path())
             self.check(stack)
             return stack, backend
-        except Exception:
+        except BaseException:  # also SIGTERM/Ctrl-C: nothing is left running
             stack.stop()
             raise
 
