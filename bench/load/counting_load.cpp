@@ -4,6 +4,9 @@
 // complete answer), timeout (no complete answer within --timeout), or still
 // in flight when the run ended. A connection that never connects, or one
 // that is dropped, is a counted failure, not a silently lost client.
+// Requests sent during --warmup are not counted, except those still
+// unanswered when the run ends (warmup_in_flight_at_end): a client left
+// waiting through the whole measured run is not hidden by the warm-up.
 //
 // Closed loop, like wrk: each of --connections keep-alive connections sends
 // a request, reads the answer, sends the next; --rate caps the total request
@@ -87,6 +90,9 @@ struct Second {
 struct Counts {
   uint64_t sent = 0, ok = 0, connect_failed = 0, reset = 0, timeout = 0, bad = 0;
   uint64_t in_flight_at_end = 0, connects = 0;
+  // Sent during the warm-up (not counted) and still unanswered at the end:
+  // a client left waiting for the whole measured run, shown apart.
+  uint64_t warmup_in_flight_at_end = 0;
   std::map<int, uint64_t> non2xx;
   std::vector<uint32_t> latency_us;  // answered requests (any status)
   std::vector<Second> seconds;       // --timeline only
@@ -101,6 +107,7 @@ struct Counts {
     }
     sent += o.sent, ok += o.ok, connect_failed += o.connect_failed, reset += o.reset;
     timeout += o.timeout, bad += o.bad, in_flight_at_end += o.in_flight_at_end;
+    warmup_in_flight_at_end += o.warmup_in_flight_at_end;
     connects += o.connects;
     for (auto& [s, n] : o.non2xx) non2xx[s] += n;
     latency_us.insert(latency_us.end(), o.latency_us.begin(), o.latency_us.end());
@@ -141,8 +148,8 @@ class Worker {
       Tick();
     }
     for (Conn& c : conns_) {
-      if ((c.state == State::kSending || c.state == State::kReading) && c.counted) {
-        ++counts_.in_flight_at_end;
+      if (c.state == State::kSending || c.state == State::kReading) {
+        ++(c.counted ? counts_.in_flight_at_end : counts_.warmup_in_flight_at_end);
       }
       if (c.fd >= 0) ::close(c.fd);
     }
@@ -447,11 +454,13 @@ void Report(const Options& o, Counts& c) {
         "{\"connections\":%d,\"threads\":%d,\"duration_s\":%g,\"rate_cap\":%g,"
         "\"sent\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"non2xx\":{%s},\"connect_failed\":%" PRIu64
         ",\"reset\":%" PRIu64 ",\"timeout\":%" PRIu64 ",\"bad\":%" PRIu64
-        ",\"in_flight_at_end\":%" PRIu64 ",\"connects\":%" PRIu64
+        ",\"in_flight_at_end\":%" PRIu64 ",\"warmup_in_flight_at_end\":%" PRIu64
+        ",\"connects\":%" PRIu64
         ",\"ok_per_s\":%.1f,\"error_share\":%.6f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
         "\"p99_ms\":%.3f,\"max_ms\":%.3f",
         o.connections, o.threads, o.duration_s, o.rate, c.sent, c.ok, codes.c_str(),
-        c.connect_failed, c.reset, c.timeout, c.bad, c.in_flight_at_end, c.connects, rps,
+        c.connect_failed, c.reset, c.timeout, c.bad, c.in_flight_at_end,
+        c.warmup_in_flight_at_end, c.connects, rps,
         error_share, Percentile(c.latency_us, 50), Percentile(c.latency_us, 90),
         Percentile(c.latency_us, 99), Percentile(c.latency_us, 100));
     if (o.timeline) PrintTimeline(o, c);
@@ -460,8 +469,9 @@ void Report(const Options& o, Counts& c) {
   }
   std::printf("%d connections, %d threads, %gs%s\n", o.connections, o.threads, o.duration_s,
               o.rate > 0 ? (", rate cap " + std::to_string(static_cast<long>(o.rate)) + "/s").c_str() : "");
-  std::printf("  sent %" PRIu64 ", ok %" PRIu64 " (%.1f/s), in flight at the end %" PRIu64 "\n",
-              c.sent, c.ok, rps, c.in_flight_at_end);
+  std::printf("  sent %" PRIu64 ", ok %" PRIu64 " (%.1f/s), in flight at the end %" PRIu64
+              " (and %" PRIu64 " sent during the warm-up)\n",
+              c.sent, c.ok, rps, c.in_flight_at_end, c.warmup_in_flight_at_end);
   std::printf("  errors %" PRIu64 " (%.4f%%): non-2xx %" PRIu64 " {%s}, connect failed %" PRIu64
               ", reset %" PRIu64 ", timeout %" PRIu64 ", bad %" PRIu64 "\n",
               errors, 100 * error_share, non2xx, codes.c_str(), c.connect_failed, c.reset,

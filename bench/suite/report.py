@@ -82,6 +82,7 @@ def aggregate(runs, conns=None):
         "errors": med([errors(r["load"]) for r in runs]),
         "error_share": med([r["load"]["error_share"] for r in runs]),
         "unanswered": med([r["load"]["in_flight_at_end"] for r in runs]),
+        "warmup_unanswered": med([r["load"].get("warmup_in_flight_at_end", 0) for r in runs]),
         "rss": med([r["procs"]["backend"]["rss_max"] for r in runs]),
         "pss": med([r["procs"]["backend"]["pss_max"] for r in runs]),
         "nginx_rss": med([r["procs"]["nginx"]["rss_max"] for r in runs]),
@@ -124,7 +125,9 @@ def scenario_table(name, sc, peers):
         err = "%s (%.2f%%)" % (num(a["errors"]), 100 * a["error_share"])
         line = "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s |" % (
             p, num(a["rps"]), spread(a["rps_all"]), num(ratio, 2), num(a["p50"], 2),
-            num(a["p99"], 2), err, num(a["unanswered"]), mib(a["rss"]), mib(a["pss"]),
+            num(a["p99"], 2), err, num(a["unanswered"]) + (
+                " (+%s sent in the warm-up)" % num(a["warmup_unanswered"])
+                if a["warmup_unanswered"] else ""), mib(a["rss"]), mib(a["pss"]),
             mib(a["nginx_rss"]),
             num(a["cpu"]), num(a["nginx_cpu"]))
         if waits:

@@ -154,6 +154,21 @@ TEST_F(CountingLoad, TheTimelineCountsErrorsInTheirSecond) {
   EXPECT_EQ(errors, j["non2xx"]["503"].get<uint64_t>());
 }
 
+// A request sent during the warm-up and never answered is not lost from
+// the figures: it is counted apart at the end.
+TEST(CountingLoadSockets, AWarmUpRequestNeverAnsweredIsCountedAtTheEnd) {
+  uint16_t port = 0;
+  int s = BindLoopback(&port);
+  ASSERT_GE(s, 0);
+  ASSERT_EQ(listen(s, 64), 0);
+  nlohmann::json j = RunLoad("-c 3 -d 1 --warmup 0.5 --timeout 10000 http://127.0.0.1:" +
+                             std::to_string(port) + "/");
+  ::close(s);
+  EXPECT_EQ(j["sent"].get<uint64_t>(), 0u) << j.dump();
+  EXPECT_EQ(j["in_flight_at_end"].get<uint64_t>(), 0u);
+  EXPECT_EQ(j["warmup_in_flight_at_end"].get<uint64_t>(), 3u) << j.dump();
+}
+
 // A port nobody listens on: every attempt is a connect failure, nothing is
 // "sent", and the share of errors is 1.
 TEST(CountingLoadSockets, AClosedPortIsConnectFailures) {
