@@ -41,7 +41,7 @@ void BalanceSlot::Publish(size_t open) const {
 }
 
 void BalanceSlot::Leave() const {
-  if (table_) table_->slot(index_).store(-1, std::memory_order_relaxed);
+  if (table_) table_->Vacate(index_);
 }
 
 bool BalanceSlot::ShouldDefer(size_t open) const {

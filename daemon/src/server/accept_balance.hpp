@@ -34,6 +34,11 @@ class AcceptBalance {
   static void Destroy(AcceptBalance* balance);
 
   unsigned workers() const { return static_cast<unsigned>(workers_); }
+  // No live worker holds slot `i` (it left, or died): siblings do not defer
+  // to it. Any process of the generation (the master on a worker's death).
+  void Vacate(unsigned i) const {
+    if (i < workers()) slot(i).store(-1, std::memory_order_relaxed);
+  }
   // Slot `i`: that worker's open connections, -1 when no live worker holds it.
   std::atomic<int64_t>& slot(unsigned i) const {
     return reinterpret_cast<std::atomic<int64_t>*>(const_cast<AcceptBalance*>(this) + 1)[i];

@@ -101,9 +101,13 @@ bool Connection::HasUnreadBytes() const {
   return rpos_ < rend_ || ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-bool Connection::SpeaksFrames() {
+void Connection::NewReadBuffer() {
   rcap_ = kInitialReadBuffer;
   rbuf_.reset(new uint8_t[rcap_]);
+}
+
+bool Connection::SpeaksFrames() {
+  NewReadBuffer();
   IoResult r = ReadMore();
   if (r.n <= 0) return false;
   rend_ = static_cast<size_t>(r.n);
@@ -172,10 +176,7 @@ void Connection::Run() {
 
 Connection::ReadStatus Connection::ReadFrame(spindle_frame_header_t& hdr,
                                              const uint8_t** payload) {
-  if (!rbuf_) {
-    rcap_ = kInitialReadBuffer;
-    rbuf_.reset(new uint8_t[rcap_]);
-  }
+  if (!rbuf_) NewReadBuffer();
   for (;;) {
     size_t avail = rend_ - rpos_;
     size_t need = SPINDLE_FRAME_HEADER_SIZE;
@@ -289,10 +290,7 @@ IoResult Connection::ReadMore() {
       rcap_ = rpos_ = rend_ = 0;
     }
     IoWait wait = wait_fd(fd_, kReadable, deadline);
-    if (!rbuf_) {
-      rcap_ = kInitialReadBuffer;
-      rbuf_.reset(new uint8_t[rcap_]);
-    }
+    if (!rbuf_) NewReadBuffer();
     if (wait.status == WaitStatus::kTimeout) return {-1, ETIMEDOUT};
     if (wait.status == WaitStatus::kCancelled) return {-1, ECANCELED};
   }
@@ -305,10 +303,7 @@ void Connection::Consume() {
   if (rpos_ == rend_) {
     rpos_ = rend_ = 0;
     // A big body frame grew the buffer; do not keep it on an idle connection.
-    if (rcap_ > kKeepReadBuffer && !busy()) {
-      rcap_ = kInitialReadBuffer;
-      rbuf_.reset(new uint8_t[rcap_]);
-    }
+    if (rcap_ > kKeepReadBuffer && !busy()) NewReadBuffer();
   }
 }
 

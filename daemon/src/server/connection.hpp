@@ -72,6 +72,8 @@ class Connection {
   // true for spindle frames (the version byte), else hands plain HTTP (an
   // ASCII capital) to plain_http, or logs anything else, and returns false.
   bool SpeaksFrames();
+  // A fresh, empty read buffer of the initial size.
+  void NewReadBuffer();
   // kOversizedHead: a REQUEST_HEAD within the protocol's ceiling but over
   // limits.max_head_size; its payload is still unread (DiscardPayload).
   enum class ReadStatus {

@@ -227,9 +227,7 @@ class Master {
     WorkerSlot& slot = gen.slots[i];
     // A worker that died holding connections left its count behind: its
     // siblings must not defer to it until its replacement claims the slot.
-    if (gen.balance && i < gen.balance->workers()) {
-      gen.balance->slot(i).store(-1, std::memory_order_relaxed);
-    }
+    if (gen.balance) gen.balance->Vacate(i);
     bool expected = stopping_ || gen.draining;
     if (WIFSIGNALED(status)) {
       spdlog::log(expected ? spdlog::level::info : spdlog::level::err,
