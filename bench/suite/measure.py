@@ -29,13 +29,13 @@ def _children():
 def tree(roots):
     """The pids of `roots` and all their descendants."""
     kids = _children()
-    out, todo = [], list(roots)
-    while todo:
-        p = todo.pop()
+    out, pending = [], list(roots)
+    while pending:
+        p = pending.pop()
         if p in out:
             continue
         out.append(p)
-        todo += kids.get(p, [])
+        pending += kids.get(p, [])
     return out
 
 
@@ -53,6 +53,11 @@ def memory(pids):
         except OSError:
             pass
     return rss, pss
+
+
+def memory_of(trees):
+    """name -> (RSS, PSS) of each named process tree (name -> root pids)."""
+    return {n: memory(tree(roots)) for n, roots in trees.items()}
 
 
 def cpu_seconds(pids):
@@ -79,7 +84,7 @@ class Sampler:
         self._thread = None
 
     def snapshot(self):
-        return {n: memory(tree(r)) for n, r in self.trees.items()}
+        return memory_of(self.trees)
 
     def cpu(self):
         return {n: cpu_seconds(tree(r)) for n, r in self.trees.items()}

@@ -3,9 +3,9 @@
 # (setup), names the processes whose memory and CPU count as its backend,
 # and says which routes it serves. Every route answers the bodies of
 # bench/apps/bench_app.cpp.
-import glob
 import os
 import shutil
+import subprocess
 
 from .stack import ROOT, BenchError
 
@@ -344,7 +344,6 @@ def all_peers(build, pool_sizes, extra_builds=()):
 
 def package_versions():
     """Versions of the Debian packages the peers come from (for the report)."""
-    import subprocess
     names = ["nginx", "libnginx-mod-http-echo", "libnginx-mod-http-lua", "nodejs", "node-redis",
              "uwsgi-core", "uwsgi-plugin-gevent-python3", "python3", "python3-redis",
              "php8.2-fpm", "php8.2-redis", "libfcgi0ldbl", "spawn-fcgi", "redis-server",

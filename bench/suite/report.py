@@ -307,7 +307,7 @@ def write(results, target):
                                     s["ramp_rise"] + s["ramp_hold"], s["ramp_rise"]))
         elif name == "longpoll":
             how = ("`longpoll_hold -c %d --settle %s --timeout 30 --notify /notify` on `%s`; "
-                   "memory sampled while all are held" % (10000, s["settle"], sc.get("path", "")))
+                   "memory sampled while all are held" % (sc["conns"], s["settle"], sc.get("path", "")))
         else:
             how = "`counting_load -c %d -d %s --warmup %s` on `%s`, nginx workers: %d" % (
                 sc["conns"], s["duration"], s["warmup"], sc.get("path", ""), sc["nginx_workers"])

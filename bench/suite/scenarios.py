@@ -64,6 +64,19 @@ class Scenario:
             stack.stop()
             raise
 
+    @staticmethod
+    def trees(stack, backend):
+        """The process trees measured: the peer's backend and the nginx frame."""
+        return {"backend": backend, "nginx": [stack.nginx_pid]}
+
+    def attempt(self, peer):
+        """One measurement of `peer`, or {"error": why} when it failed."""
+        try:
+            return self.measure_one(peer)
+        except (BenchError, OSError, ValueError, KeyError) as e:
+            self.log("    failed: %s" % e)
+            return {"error": str(e)}
+
     def check_path(self):
         return self.path if self.route != LONGPOLL else "/plaintext"
 
@@ -72,19 +85,14 @@ class Scenario:
         for r in range(self.s["runs"]):
             for p in peers:
                 self.log("  %s run %d/%d: %s" % (self.name, r + 1, self.s["runs"], p.name))
-                try:
-                    res = self.measure_one(p)
-                except (BenchError, OSError, ValueError, KeyError) as e:
-                    self.log("    failed: %s" % e)
-                    res = {"error": str(e)}
-                results[p.name].append(res)
+                results[p.name].append(self.attempt(p))
         return results
 
     def measure_one(self, peer):
         stack, backend = self.stand_up(peer)
         try:
-            trees = {"backend": backend, "nginx": [stack.nginx_pid]}
-            idle = {n: measure.memory(measure.tree(t)) for n, t in trees.items()}
+            trees = self.trees(stack, backend)
+            idle = measure.memory_of(trees)
             # Warm-up and measurement are one run of the load tool (the
             # warm-up's requests are not counted), so no request is
             # abandoned in a backlog between the two.
@@ -186,11 +194,7 @@ class Ramp(Scenario):
         results = {}
         for p in peers:
             self.log("  ramp: %s" % p.name)
-            try:
-                results[p.name] = [self.measure_one(p)]
-            except (BenchError, OSError, ValueError, KeyError) as e:
-                self.log("    failed: %s" % e)
-                results[p.name] = [{"error": str(e)}]
+            results[p.name] = [self.attempt(p)]
         return results
 
     def measure_one(self, peer):
@@ -207,8 +211,7 @@ class Ramp(Scenario):
                 probe = measure.counting_load(self.build, url, conns, self.s["ramp_probe"],
                                               warmup=2)
                 capacity = max(capacity, probe["ok_per_s"])
-            trees = {"backend": backend, "nginx": [stack.nginx_pid]}
-            sampler = measure.Sampler(trees)
+            sampler = measure.Sampler(self.trees(stack, backend))
             sampler.start()
             d = self.s["ramp_rise"] + self.s["ramp_hold"]
             load = measure.counting_load(self.build, url, self.conns, d, rate=2 * capacity,
@@ -224,25 +227,25 @@ class LongPoll(Scenario):
     title = "Long-poll hold: 10,000 clients waiting, then one event delivered to all"
     route = LONGPOLL
     path = "/wait?s=120"
-    clients = 10000
+    conns = 10000  # the clients held
     nginx_workers = 2
 
     def measure_one(self, peer):
         stack, backend = self.stand_up(peer)
         try:
-            trees = {"backend": backend, "nginx": [stack.nginx_pid]}
-            idle = {n: measure.memory(measure.tree(t)) for n, t in trees.items()}
+            trees = self.trees(stack, backend)
+            idle = measure.memory_of(trees)
 
             def on_held(held):
                 time.sleep(0.5)
-                m = {n: measure.memory(measure.tree(t)) for n, t in trees.items()}
+                m = measure.memory_of(trees)
                 return {"idle_rss": {n: v[0] for n, v in idle.items()},
                         "idle_pss": {n: v[1] for n, v in idle.items()},
                         "held_rss": {n: v[0] for n, v in m.items()},
                         "held_pss": {n: v[1] for n, v in m.items()}}
 
             res = measure.longpoll_hold(self.build, stack.url(self.path), stack.url("/notify"),
-                                        self.clients, self.s["settle"], 30, on_held)
+                                        self.conns, self.s["settle"], 30, on_held)
             stack.check_alive()
             return res
         finally:

@@ -96,6 +96,8 @@ class Stack:
         """Writes the frame's nginx.conf around `http_block` and starts nginx."""
         user = "user root;\n" if os.getuid() == 0 else ""
         loads = "".join("load_module %s;\n" % m for m in modules)
+        lua = ('  lua_package_path "/usr/share/lua/5.1/?.lua;;";\n'
+               if any("lua" in m for m in modules) else "")
         conf = f"""{loads}{user}worker_processes {workers};
 worker_rlimit_nofile 20000;
 pid {self.path('logs', 'nginx.pid')};
@@ -108,12 +110,9 @@ http {{
   client_body_temp_path {self.path('tmp', 'body')}; proxy_temp_path {self.path('tmp', 'proxy')};
   fastcgi_temp_path {self.path('tmp', 'fastcgi')}; uwsgi_temp_path {self.path('tmp', 'uwsgi')};
   scgi_temp_path {self.path('tmp', 'scgi')};
-  lua_package_path "/usr/share/lua/5.1/?.lua;;";
-{http_block}
+{lua}{http_block}
 }}
 """
-        if not any("lua" in m for m in modules):
-            conf = conf.replace('  lua_package_path "/usr/share/lua/5.1/?.lua;;";\n', "")
         name = "nginx.conf" if self.nginx_pid is None else "nginx-%d.conf" % len(self.procs)
         path = self.path("conf", name)
         with open(path, "w") as f:
