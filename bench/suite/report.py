@@ -42,6 +42,12 @@ def ok_runs(runs):
     return [r for r in runs if "error" not in r]
 
 
+def failed_row(peer, runs):
+    """The table row of a peer whose every run failed: the first reason."""
+    why = runs[0].get("error", "?") if runs else "?"
+    return "| %s | failed: %s |" % (peer, why.replace("|", "/")[:160])
+
+
 def errors(load):
     return (sum(load["non2xx"].values()) + load["connect_failed"] + load["reset"]
             + load["timeout"] + load["bad"])
@@ -118,8 +124,7 @@ def scenario_table(name, sc, peers):
     notes = []
     for p, a in aggs.items():
         if a is None:
-            failed = sc["results"][p][0].get("error", "?")
-            rows.append("| %s | failed: %s |" % (p, failed.replace("|", "/")[:160]))
+            rows.append(failed_row(p, sc["results"][p]))
             continue
         ratio = a["rps"] / base["rps"] if base and base["rps"] else None
         err = "%s (%.2f%%)" % (num(a["errors"]), 100 * a["error_share"])
@@ -151,7 +156,7 @@ def ramp_table(sc, settings):
     for p, runs in sc["results"].items():
         runs = ok_runs(runs)
         if not runs:
-            rows.append("| %s | failed: %s |" % (p, sc["results"][p][0].get("error", "?")[:160]))
+            rows.append(failed_row(p, sc["results"][p]))
             continue
         r = runs[0]
         tl = r["load"]["timeline"]
@@ -177,7 +182,7 @@ def longpoll_table(sc):
     for p, runs in sc["results"].items():
         good = ok_runs(runs)
         if not good:
-            rows.append("| %s | failed: %s |" % (p, runs[0].get("error", "?")[:160]))
+            rows.append(failed_row(p, runs))
             continue
 
         def per(key, side):
