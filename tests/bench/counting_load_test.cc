@@ -253,14 +253,23 @@ class HoldingServer {
   std::thread thread_;
 };
 
+// Runs longpoll_hold with `options` against `server` (held on /wait, the
+// notify on `notify_path`); *held_line: its "held N" line.
+nlohmann::json RunHold(const HoldingServer& server, const std::string& options,
+                       const std::string& notify_path, std::string* held_line) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  const std::string out = RunCommand("echo go | " + std::string(LONGPOLL_HOLD) + " " + options +
+                                     " --notify " + base + notify_path + " " + base + "/wait");
+  const size_t eol = out.find('\n');
+  *held_line = out.substr(0, eol);
+  return nlohmann::json::parse(out.substr(eol + 1));
+}
+
 TEST(LongpollHold, EveryHeldClientGetsTheEventAndIsTimed) {
   HoldingServer server;
-  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
-  const std::string out = RunCommand("echo go | " + std::string(LONGPOLL_HOLD) +
-                                     " -c 200 --settle 0.3 --timeout 5 --notify " + base +
-                                     "/notify " + base + "/wait");
-  ASSERT_EQ(out.rfind("held 200\n", 0), 0u) << out;
-  nlohmann::json j = nlohmann::json::parse(out.substr(out.find('\n') + 1));
+  std::string held;
+  nlohmann::json j = RunHold(server, "-c 200 --settle 0.3 --timeout 5", "/notify", &held);
+  EXPECT_EQ(held, "held 200");
   EXPECT_EQ(j["held"], 200) << j.dump();
   EXPECT_EQ(j["answered"], 200) << j.dump();
   EXPECT_EQ(j["failed"], 0);
@@ -273,11 +282,9 @@ TEST(LongpollHold, EveryHeldClientGetsTheEventAndIsTimed) {
 // Nobody notifies the held clients in time: they count as unanswered.
 TEST(LongpollHold, ClientsNotAnsweredInTimeAreUnanswered) {
   HoldingServer server;
-  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
-  const std::string out = RunCommand("echo go | " + std::string(LONGPOLL_HOLD) +
-                                     " -c 20 --settle 0.1 --timeout 0.5 --notify " + base +
-                                     "/not-the-notify " + base + "/wait");
-  nlohmann::json j = nlohmann::json::parse(out.substr(out.find('\n') + 1));
+  std::string held;
+  nlohmann::json j = RunHold(server, "-c 20 --settle 0.1 --timeout 0.5", "/not-the-notify", &held);
+  EXPECT_EQ(held, "held 20");
   EXPECT_EQ(j["held"], 20) << j.dump();
   EXPECT_EQ(j["answered"], 0);
   EXPECT_EQ(j["unanswered"], 20) << j.dump();
