@@ -3,7 +3,8 @@
 // workers take over the same socket and the old ones drain; a broken file,
 // or apps that fail to start with the new file, leave the old workers
 // serving (and the log says why); a changed listen address is bound before
-// the old workers stop; the `redis:` section reaches the new workers.
+// the old workers stop; the `redis:` and `postgres:` sections reach the new
+// workers.
 #include "daemon_harness.hpp"
 #include "frame_client.hpp"
 #include "lifecycle_support.hpp"
@@ -154,6 +155,22 @@ TEST(Reload, RedisSectionReachesTheApps) {
   ASSERT_EQ(kill(d.pid(), SIGHUP), 0);
   ASSERT_TRUE(d.WaitForLog("reload done, generation '3' serving", 30s)) << d.Log();
   EXPECT_EQ(WaitForAnswer(d.socket_path(), "/redis", "unset 0"), "unset 0");
+}
+
+// AppContext::postgres_config() in the workers: the section as loaded, then
+// as reloaded, then gone. (No server is needed: the app only reports it.)
+TEST(Reload, PostgresSectionReachesTheApps) {
+  DaemonHarness d(Options(LifecycleYaml("v1", "postgres:\n  host: /tmp/pg1\n  dbname: one\n")));
+  EXPECT_EQ(Get(d.socket_path(), "/postgres"), "/tmp/pg1 one 2");
+  RewriteConfig(d, LifecycleYaml("v2", "postgres:\n  host: 10.0.0.1\n  dbname: two\n"
+                                       "  pool_size: 5\n"));
+  ASSERT_EQ(kill(d.pid(), SIGHUP), 0);
+  ASSERT_TRUE(d.WaitForLog("reload done, generation '2' serving", 30s)) << d.Log();
+  EXPECT_EQ(WaitForAnswer(d.socket_path(), "/postgres", "10.0.0.1 two 5"), "10.0.0.1 two 5");
+  RewriteConfig(d, LifecycleYaml("v3"));
+  ASSERT_EQ(kill(d.pid(), SIGHUP), 0);
+  ASSERT_TRUE(d.WaitForLog("reload done, generation '3' serving", 30s)) << d.Log();
+  EXPECT_EQ(WaitForAnswer(d.socket_path(), "/postgres", "unset"), "unset");
 }
 
 }  // namespace

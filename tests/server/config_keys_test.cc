@@ -1,10 +1,12 @@
-// The key tables (config/keys.hpp, config/redis_keys.hpp) against the three
-// other places a default is written: the structs' member initialisers, the
-// shipped conf/spindled.yaml and docs/config.md. A key added to a table
-// without its default in those places fails here.
+// The key tables (config/keys.hpp, config/redis_keys.hpp,
+// config/postgres_keys.hpp) against the three other places a default is
+// written: the structs' member initialisers, the shipped conf/spindled.yaml
+// and docs/config.md. A key added to a table without its default in those
+// places fails here.
 #include "config/keys.hpp"
-#include "config/schema_yaml.hpp"
+#include "config/postgres_keys.hpp"
 #include "config/redis_keys.hpp"
+#include "config/schema_yaml.hpp"
 #include "text_file.hpp"
 
 #include <gtest/gtest.h>
@@ -56,6 +58,7 @@ TEST(ConfigKeys, TableDefaultsAreTheStructDefaults) {
   ExpectDefaultsAreTheStructs(Table<Config>{"log", LogKeys()});
   ExpectDefaultsAreTheStructs(Table<ObserveConfig>{"metrics", MetricsKeys()});
   ExpectDefaultsAreTheStructs(Table<redis::Config>{"redis", redis::impl::ConfigKeys()});
+  ExpectDefaultsAreTheStructs(Table<pg::Config>{"postgres", pg::impl::ConfigKeys()});
 }
 
 // The shipped file writes out the defaults: a key it sets means the same as
@@ -124,18 +127,23 @@ TEST(ConfigKeys, EveryKeyIsDocumentedWithItsDefault) {
   ExpectDocumented(docs, Table<Config>{"log", LogKeys()});
   ExpectDocumented(docs, Table<ObserveConfig>{"metrics", MetricsKeys()});
   ExpectDocumented(docs, Table<redis::Config>{"redis", redis::impl::ConfigKeys()});
+  ExpectDocumented(docs, Table<pg::Config>{"postgres", pg::impl::ConfigKeys()});
 }
 
 // One grammar: the same text means the same duration in every section.
 TEST(ConfigKeys, ABareDurationIsSecondsInEverySection) {
   auto r = LoadString(
       "listen: {path: /s}\nidle_timeout: 7\nredis: {command_timeout: 7}\n"
-      "apps:\n  - {name: a, path: /a.so, config: {redis: {connect_timeout: 7}}}\n",
+      "postgres: {query_timeout: 7}\n"
+      "apps:\n  - {name: a, path: /a.so, config: {redis: {connect_timeout: 7}, "
+      "postgres: {connect_timeout: 7}}}\n",
       "t.yaml", "/");
   ASSERT_TRUE(r.config) << r.error;
   EXPECT_EQ(r.config->idle_timeout, std::chrono::seconds(7));
   EXPECT_EQ(r.config->redis->command_timeout, std::chrono::seconds(7));
   EXPECT_EQ(r.config->apps[0].redis.connect_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(r.config->postgres->query_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(r.config->apps[0].postgres.connect_timeout, std::chrono::seconds(7));
 }
 
 }  // namespace

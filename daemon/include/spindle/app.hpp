@@ -4,9 +4,10 @@
 // an init function and exports it with SPINDLE_APP(init). Each worker process
 // calls the hook once, inside a fiber of its scheduler, before it accepts
 // connections, so init may use the engine (spawn background fibers, connect to
-// Redis). Routes registered through the AppContext are prefixed with the
-// app's mount point. Handlers run in their own fiber, one per request; they
-// may suspend (sleep_for, Redis, offload) without blocking other requests.
+// Redis or PostgreSQL). Routes registered through the AppContext are prefixed
+// with the app's mount point. Handlers run in their own fiber, one per
+// request; they may suspend (sleep_for, Redis, PostgreSQL, offload) without
+// blocking other requests.
 // An exception from init fails the worker's start-up with the message logged.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <spindle/errors.hpp>
 #include <spindle/fiber.hpp>
 #include <spindle/offload.hpp>
+#include <spindle/pg_config.hpp>
 #include <spindle/redis_config.hpp>
 #include <spindle/request.hpp>
 #include <spindle/response.hpp>
@@ -32,10 +34,12 @@ namespace spindle {
 class AppContext {
  public:
   AppContext(Router& router, std::string name, std::string mount,
-             nlohmann::json config, redis::Config redis = {}, bool redis_configured = false)
+             nlohmann::json config, redis::Config redis = {}, bool redis_configured = false,
+             pg::Config postgres = {}, bool postgres_configured = false)
       : router_(router), name_(std::move(name)), mount_(std::move(mount)),
         config_(std::move(config)), redis_(std::move(redis)),
-        redis_configured_(redis_configured) {}
+        redis_configured_(redis_configured), postgres_(std::move(postgres)),
+        postgres_configured_(postgres_configured) {}
 
   const std::string& name() const { return name_; }
   // The mount prefix without a trailing '/' ("" for the root).
@@ -50,6 +54,13 @@ class AppContext {
   // defaults when neither is there (then redis_configured() is false).
   const redis::Config& redis_config() const { return redis_; }
   bool redis_configured() const { return redis_configured_; }
+
+  // The same for PostgreSQL: spindled.yaml's top-level `postgres:` section
+  // with the app's own `config.postgres` keys over it (its conninfo parsed
+  // by libpq at load); the defaults when neither is there (then
+  // postgres_configured() is false).
+  const pg::Config& postgres_config() const { return postgres_; }
+  bool postgres_configured() const { return postgres_configured_; }
 
   // config()[key] read as a duration of spindled.yaml's grammar
   // (<spindle/units.hpp>: "250ms", "25s", a bare number of seconds), or
@@ -78,10 +89,12 @@ class AppContext {
   nlohmann::json config_;
   redis::Config redis_;
   bool redis_configured_;
+  pg::Config postgres_;
+  bool postgres_configured_;
 };
 
 // Bumped when the AppContext/Request/Response layout changes incompatibly.
-inline constexpr int kAppAbiVersion = 2;
+inline constexpr int kAppAbiVersion = 3;
 
 }  // namespace spindle
 

@@ -4,28 +4,15 @@
 // No thread or fiber contract: plain values (a snapshot copy).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 
+#include <spindle/latency_histogram.hpp>
+
 namespace spindle::redis {
 
-// Command latency (send to reply, as the calling fiber sees it), in
-// Prometheus-style cumulative-ready buckets: counts[i] holds the samples in
-// (bound[i-1], bound[i]]; the last slot is +Inf.
-struct LatencyHistogram {
-  static constexpr std::array<uint32_t, 14> kBoundsUs = {
-      50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000,
-      100000, 250000, 500000, 1000000};
-  std::array<uint64_t, kBoundsUs.size() + 1> counts{};
-  uint64_t count = 0;
-  uint64_t sum_us = 0;
-
-  void Record(uint64_t us) noexcept;
-  // Upper bucket bound (us) under which a fraction q of samples fall; 0 when
-  // empty; UINT64_MAX when it is in the +Inf bucket.
-  uint64_t QuantileUpperBoundUs(double q) const noexcept;
-};
+// Command latency (send to reply, as the calling fiber sees it).
+using LatencyHistogram = spindle::LatencyHistogram;
 
 struct Stats {
   // Counters since the client was created.

@@ -1,12 +1,14 @@
 // config.cpp: the strict YAML loader behind config.hpp. Each section is read
-// through its key table (keys.hpp, config/redis_keys.hpp) by YamlReader,
-// which keeps the file position for error messages; what spans several keys
-// (path xor address, the loopback guards, apps) is checked here.
+// through its key table (keys.hpp, config/redis_keys.hpp,
+// config/postgres_keys.hpp) by YamlReader, which keeps the file position for
+// error messages; what spans several keys (path xor address, the loopback
+// guards, apps) is checked here.
 #include "config/config.hpp"
 
 #include "config/keys.hpp"
-#include "config/schema_yaml.hpp"
+#include "config/postgres_keys.hpp"
 #include "config/redis_keys.hpp"
+#include "config/schema_yaml.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -44,7 +46,8 @@ class Parser {
     if (auto n = root["admin"]) cfg.observe.admin = ParseAdmin(n, "admin");
     if (auto n = root["scheduler"]) yaml_.Apply(n, "scheduler", SchedulerKeys(), cfg.scheduler);
     if (auto n = root["redis"]) cfg.redis = ParseRedis(n, "redis", redis::Config{});
-    if (auto n = root["apps"]) cfg.apps = ParseApps(n, "apps", cfg.redis);
+    if (auto n = root["postgres"]) cfg.postgres = ParsePostgres(n, "postgres", pg::Config{});
+    if (auto n = root["apps"]) cfg.apps = ParseApps(n, "apps", cfg);
     return cfg;
   }
 
@@ -86,6 +89,15 @@ class Parser {
     return base;
   }
 
+  // The same for `postgres:` (a conninfo libpq cannot parse included).
+  pg::Config ParsePostgres(const YAML::Node& node, const std::string& key, pg::Config base) {
+    yaml_.Apply(node, key, pg::impl::ConfigKeys(), base);
+    if (auto p = pg::impl::CheckCrossKeys(base)) {
+      Fail(node[p->key] ? node[p->key] : node, JoinKey(key, p->key), p->message);
+    }
+    return base;
+  }
+
   // Same keys as `listen:`; a TCP address must be loopback (the admin
   // endpoint has no authentication).
   ListenConfig ParseAdmin(const YAML::Node& node, const std::string& key) {
@@ -105,14 +117,16 @@ class Parser {
     return a;
   }
 
+  // `top` holds the top-level `redis:` and `postgres:` sections, the base of
+  // each app's own.
   std::vector<AppConfig> ParseApps(const YAML::Node& node, const std::string& key,
-                                   const std::optional<redis::Config>& redis) {
+                                   const Config& top) {
     if (!node.IsSequence()) Fail(node, key, "expected a list of apps");
     std::vector<AppConfig> apps;
     std::set<std::string> names;
     for (size_t i = 0; i < node.size(); ++i) {
       std::string k = key + "[" + std::to_string(i) + "]";
-      AppConfig a = ParseApp(node[i], k, redis);
+      AppConfig a = ParseApp(node[i], k, top);
       if (!names.insert(a.name).second) {
         Fail(node[i]["name"], JoinKey(k, "name"), "duplicate app name \"" + a.name + "\"");
       }
@@ -121,8 +135,7 @@ class Parser {
     return apps;
   }
 
-  AppConfig ParseApp(const YAML::Node& app, const std::string& k,
-                     const std::optional<redis::Config>& redis) {
+  AppConfig ParseApp(const YAML::Node& app, const std::string& k, const Config& top) {
     yaml_.RequireMap(app, k);
     yaml_.RequireUniqueKeys(app, k);
     for (const auto& kv : app) {
@@ -138,15 +151,21 @@ class Parser {
     a.path = NonEmpty(app["path"], JoinKey(k, "path"));
     if (a.path[0] != '/') a.path = yaml_.base_dir() + "/" + a.path;
     if (auto m = app["mount"]) a.mount = ParseMount(m, JoinKey(k, "mount"));
-    a.redis = redis.value_or(redis::Config{});
-    a.redis_configured = redis.has_value();
+    a.redis = top.redis.value_or(redis::Config{});
+    a.redis_configured = top.redis.has_value();
+    a.postgres = top.postgres.value_or(pg::Config{});
+    a.postgres_configured = top.postgres.has_value();
     if (auto c = app["config"]) {
       a.config = ToJson(c, JoinKey(k, "config"));
-      // The app's Redis keys are checked here, with their line:column,
-      // rather than when its init hook runs.
+      // The app's Redis and PostgreSQL keys are checked here, with their
+      // line:column, rather than when its init hook runs.
       if (c.IsMap() && c["redis"]) {
         a.redis = ParseRedis(c["redis"], JoinKey(k, "config.redis"), a.redis);
         a.redis_configured = true;
+      }
+      if (c.IsMap() && c["postgres"]) {
+        a.postgres = ParsePostgres(c["postgres"], JoinKey(k, "config.postgres"), a.postgres);
+        a.postgres_configured = true;
       }
     }
     return a;

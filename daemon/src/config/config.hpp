@@ -6,12 +6,13 @@
 //   spindled.yaml:4:9: key 'listen.mode': expected an octal mode like "0660"
 // Sections are nested maps (listen, limits, log, apps) so later issues can
 // add keys without reshaping the file. Each section is read through its key
-// table (keys.hpp, config/redis_keys.hpp); durations and sizes follow the
-// one grammar of <spindle/units.hpp> ("250ms", "10s", "2m"; a bare number
-// means seconds; "64k", "1m").
+// table (keys.hpp, config/redis_keys.hpp, config/postgres_keys.hpp);
+// durations and sizes follow the one grammar of <spindle/units.hpp>
+// ("250ms", "10s", "2m"; a bare number means seconds; "64k", "1m").
 // Pure functions; no threads, no fibers.
 #pragma once
 
+#include <spindle/pg_config.hpp>
 #include <spindle/redis_config.hpp>
 
 #include "config/schema.hpp"
@@ -84,6 +85,10 @@ struct AppConfig {
   // it (AppContext::redis_config()); defaults when neither is there.
   redis::Config redis;
   bool redis_configured = false;  // either of the two is in the file
+  // The same for `postgres:` and `config.postgres`
+  // (AppContext::postgres_config()).
+  pg::Config postgres;
+  bool postgres_configured = false;
   bool operator==(const AppConfig&) const = default;
 };
 
@@ -109,6 +114,7 @@ struct Config {
   size_t offload_threads = 2;                        // per worker
   std::chrono::milliseconds watchdog_threshold{50};  // 0 = watchdog off
   std::optional<redis::Config> redis;                // the `redis:` section
+  std::optional<pg::Config> postgres;                // the `postgres:` section
   std::vector<AppConfig> apps;
 
   unsigned EffectiveWorkers() const;

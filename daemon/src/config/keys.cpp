@@ -51,8 +51,8 @@ const Key<Config> kTop[] = {
     {"watchdog_threshold", Kind::kDuration, "50ms", "report a fiber running this long; 0: off",
      [](Config& c, const Value& v) { c.watchdog_threshold = v.duration; return string(); }},
 };
-const std::string_view kTopSections[] = {"listen", "limits", "log",   "metrics",
-                                         "admin",  "apps",   "redis", "scheduler"};
+const std::string_view kTopSections[] = {"listen", "limits", "log",      "metrics",  "admin",
+                                         "apps",   "redis",  "postgres", "scheduler"};
 
 string SetPath(ListenConfig& l, const Value& v) {
   if (v.text.size() >= 108) return "unix socket path longer than 107 bytes";

@@ -33,7 +33,7 @@ enum class MetricKind {
   // Stored by the periodic sampler (GaugeSample); otherwise like kGauge.
   kSampledGauge,
   // An absolute, monotonic count the sampler copies from a component (the
-  // Redis client); a process's last value is folded into a base when the
+  // Redis and PostgreSQL clients); a process's last value is folded into a base when the
   // next process attaches, so the sum carries on across respawns.
   kSampledCounter,
 };
@@ -70,7 +70,19 @@ enum class MetricKind {
   X(kSampledCounter, redis_pool_waits, "spindle_redis_pool_waits_total", false,              \
     "Redis calls that waited for a usable connection.")                                      \
   X(kSampledGauge, redis_connections_open, "spindle_redis_connections_open", false,          \
-    "Redis connections open now.")
+    "Redis connections open now.")                                                           \
+  X(kSampledCounter, pg_queries, "spindle_pg_queries_total", false,                          \
+    "PostgreSQL statements sent.")                                                           \
+  X(kSampledCounter, pg_errors, "spindle_pg_errors_total", false,                            \
+    "PostgreSQL calls that failed (unavailable, timeout, error answer).")                    \
+  X(kSampledCounter, pg_timeouts, "spindle_pg_timeouts_total", false,                        \
+    "PostgreSQL calls that timed out.")                                                      \
+  X(kSampledCounter, pg_reconnects, "spindle_pg_reconnects_total", false,                    \
+    "PostgreSQL connections re-established after a loss or a failed attempt.")               \
+  X(kSampledCounter, pg_pool_waits, "spindle_pg_pool_waits_total", false,                    \
+    "PostgreSQL calls that waited for a usable connection.")                                 \
+  X(kSampledGauge, pg_connections_open, "spindle_pg_connections_open", false,                \
+    "PostgreSQL connections open now (LISTEN connections included).")
 
 // The plain value of a scalar metric (snapshot, GaugeSample).
 template <MetricKind K>

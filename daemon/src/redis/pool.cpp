@@ -5,7 +5,7 @@
 
 #include <spindle/redis_errors.hpp>
 
-#include "redis/backoff.hpp"
+#include "engine/backoff.hpp"
 
 namespace spindle::redis::impl {
 
@@ -70,7 +70,7 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
     if (was_ready && conn.discarded()) continue;
     slot.state = State::kBackoff;
     room_.notify_all();  // waiters re-check: maybe every slot is down now
-    (void)wake_.wait_until(Deadline::after(BackoffDelay(shared_.config, attempt, rng_)));
+    (void)wake_.wait_until(Deadline::after(engine::BackoffDelay(shared_.config, attempt, rng_)));
   }
   slot.state = State::kClosed;
   --shared_.background_fibers;

@@ -12,7 +12,7 @@
 
 #include <spindle/redis_errors.hpp>
 
-#include "redis/backoff.hpp"
+#include "engine/backoff.hpp"
 
 namespace spindle::redis::impl {
 namespace {
@@ -247,7 +247,7 @@ void Subscriber::SlotLoop() {
     if (was_ready && conn.discarded()) continue;
     state_ = State::kBackoff;
     changed_.notify_all();
-    (void)wake_.wait_until(Deadline::after(BackoffDelay(shared_.config, attempt, rng_)));
+    (void)wake_.wait_until(Deadline::after(engine::BackoffDelay(shared_.config, attempt, rng_)));
   }
   state_ = State::kClosed;
   --shared_.background_fibers;

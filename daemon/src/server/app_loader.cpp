@@ -33,7 +33,8 @@ std::string LoadApps(const std::vector<config::AppConfig>& apps, std::vector<Loa
 std::string InitApps(std::vector<LoadedApp>& apps, Router& router) {
   for (auto& app : apps) {
     AppContext ctx(router, app.config.name, app.config.mount, app.config.config, app.config.redis,
-                   app.config.redis_configured);
+                   app.config.redis_configured, app.config.postgres,
+                   app.config.postgres_configured);
     if (!app.config.mount.empty()) router.add_mount(app.config.mount);
     size_t before = router.size();
     if (app.init(&ctx) != 0) {

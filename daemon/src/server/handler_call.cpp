@@ -3,6 +3,7 @@
 
 #include <spindle/errors.hpp>
 #include <spindle/fiber.hpp>
+#include <spindle/pg_errors.hpp>
 #include <spindle/redis_errors.hpp>
 
 #include <boost/context/detail/exception.hpp>
@@ -19,6 +20,11 @@ HandlerOutcome Outcome(HandlerOutcome::Kind kind, int status, std::string messag
 HandlerOutcome BackendDown(const redis::Error& e) {
   return Outcome(HandlerOutcome::Kind::kUnavailable, 503,
                  "redis at '" + e.address() + "' failed: '" + e.what() + "'");
+}
+
+HandlerOutcome BackendDown(const pg::Error& e) {
+  return Outcome(HandlerOutcome::Kind::kUnavailable, 503,
+                 "postgres at '" + e.server() + "' failed: '" + e.what() + "'");
 }
 
 }  // namespace
@@ -43,6 +49,10 @@ HandlerOutcome CallHandler(const Router::Route& route, Request& req, Response& r
   } catch (const redis::Unavailable& e) {
     return BackendDown(e);
   } catch (const redis::Timeout& e) {
+    return BackendDown(e);
+  } catch (const pg::Unavailable& e) {
+    return BackendDown(e);
+  } catch (const pg::Timeout& e) {
     return BackendDown(e);
   } catch (const std::exception& e) {
     return Outcome(Kind::kError, 500, e.what());

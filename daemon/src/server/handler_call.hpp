@@ -1,7 +1,8 @@
 // handler_call.hpp: runs one route's handler and sorts how it ended into the
 // reply the server still owes: none (it returned, or its client is gone), the
 // status of an HttpError, 503 for an unavailable backend (an unhandled
-// redis::Unavailable or redis::Timeout), or 500 for any other exception.
+// redis::Unavailable or redis::Timeout, pg::Unavailable or pg::Timeout), or
+// 500 for any other exception (pg::QueryError and pg::TypeError included).
 // The connection writes that reply and the log line (connection.cpp).
 //
 // Fiber contract: the request's handler fiber; may suspend (the handler,
@@ -22,7 +23,7 @@ struct HandlerOutcome {
     kReturned,     // finished normally (or left finishing to the server)
     kGone,         // ended by its cancellation (ClientGone, Cancelled)
     kHttp,         // HttpError: `status`, `message` is the body
-    kUnavailable,  // redis::Unavailable / Timeout: 503; `message` says where
+    kUnavailable,  // redis:: or pg::Unavailable / Timeout: 503; `message` says where
     kError,        // anything else: 500; `message` is what() for the log
   };
   Kind kind = Kind::kReturned;

@@ -2,6 +2,7 @@
 #include "server/observe_hooks.hpp"
 
 #include "observe/observe.hpp"
+#include "pg/live_stats.hpp"
 #include "redis/client_core.hpp"
 #include "server/listener.hpp"
 
@@ -95,6 +96,14 @@ WorkerObservers::WorkerObservers(std::function<int64_t()> queue_depth) {
     g.redis_reconnects = r.reconnects;
     g.redis_pool_waits = r.pool_waits;
     g.redis_connections_open = static_cast<int64_t>(r.connections_open);
+    // And their PostgreSQL clients: spindle_pg_*.
+    pg::Stats p = pg::impl::LiveClientsStats();
+    g.pg_queries = p.queries;
+    g.pg_errors = p.errors;
+    g.pg_timeouts = p.timeouts;
+    g.pg_reconnects = p.reconnects;
+    g.pg_pool_waits = p.pool_waits;
+    g.pg_connections_open = static_cast<int64_t>(p.connections_open);
     return g;
   });
 }

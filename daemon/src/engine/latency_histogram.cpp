@@ -1,9 +1,9 @@
-// LatencyHistogram (see redis_stats.hpp). Plain values.
-#include <spindle/redis_stats.hpp>
+// LatencyHistogram (see latency_histogram.hpp). Plain values.
+#include <spindle/latency_histogram.hpp>
 
 #include <cstdint>
 
-namespace spindle::redis {
+namespace spindle {
 
 void LatencyHistogram::Record(uint64_t us) noexcept {
   size_t i = 0;
@@ -26,4 +26,4 @@ uint64_t LatencyHistogram::QuantileUpperBoundUs(double q) const noexcept {
   return UINT64_MAX;
 }
 
-}  // namespace spindle::redis
+}  // namespace spindle

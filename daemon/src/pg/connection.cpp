@@ -1,0 +1,353 @@
+// Connection (see connection.hpp).
+#include "pg/connection.hpp"
+
+#include <cstring>
+
+#include <libpq-fe.h>
+#include <spdlog/spdlog.h>
+
+#include <spindle/io.hpp>
+#include <spindle/offload.hpp>
+#include <spindle/pg_errors.hpp>
+
+#include "pg/query.hpp"
+#include "pg/transaction_pin.hpp"
+
+namespace spindle::pg::impl {
+namespace {
+
+std::string OneLine(const char* msg) {
+  std::string s = msg != nullptr ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s.empty() ? "unknown libpq error" : s;
+}
+
+// The server's NOTICE/WARNING messages go to our log, not libpq's stderr.
+void LogNotice(void* arg, const char* message) {
+  const auto* shared = static_cast<const Shared*>(arg);
+  spdlog::debug("postgres '{}': {}", shared->name(), OneLine(message));
+}
+
+// Connection failures have no SQLSTATE in libpq 15; these are the messages
+// of class 28 (invalid authorization) and of pg_hba.conf refusals.
+bool IsAuthFailure(const std::string& msg) {
+  static const char* const kMarks[] = {"authentication failed", "no password supplied",
+                                       "no pg_hba.conf entry", "does not exist",
+                                       "password is required", "role"};
+  for (const char* m : kMarks) {
+    if (msg.find(m) != std::string::npos) {
+      // "database ... does not exist" is not about credentials.
+      if (std::strcmp(m, "does not exist") == 0 && msg.find("role") == std::string::npos) continue;
+      if (std::strcmp(m, "role") == 0 && msg.find("does not exist") == std::string::npos) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Connection::Connection(Shared& shared, spindle::WaitList* room, std::string role)
+    : shared_(shared), room_(room), role_(std::move(role)) {}
+
+Connection::~Connection() {
+  if (pg_ != nullptr) Teardown();
+}
+
+void Connection::Fail(const std::string& why) {
+  error_ = why;
+  auth_failed_ = IsAuthFailure(why);
+  if (pg_ != nullptr) {
+    if (fd_ >= 0) forget_fd(fd_);
+    PQfinish(pg_);
+    pg_ = nullptr;
+    --shared_.connections_open;
+  }
+  fd_ = -1;
+  dead_ = true;
+}
+
+bool Connection::Open(Deadline deadline) {
+  ConnParams params = shared_.params;
+  if (params.Get("gssencmode").empty()) params.Set("gssencmode", "disable");
+  if (std::string why = ResolveHosts(params); !why.empty()) {
+    error_ = why;
+    return false;
+  }
+  const auto keys = params.KeyArray();
+  const auto values = params.ValueArray();
+  pg_ = PQconnectStartParams(keys.data(), values.data(), 0);
+  if (pg_ == nullptr) {
+    error_ = "out of memory";
+    return false;
+  }
+  ++shared_.connections_open;
+  dead_ = false;
+  if (PQstatus(pg_) == CONNECTION_BAD) {
+    Fail(OneLine(PQerrorMessage(pg_)));
+    return false;
+  }
+  PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
+  for (;;) {
+    const int fd = PQsocket(pg_);
+    if (fd != fd_ && fd_ >= 0) forget_fd(fd_);  // libpq moved on to another address
+    fd_ = fd;
+    if (fd_ < 0) {
+      Fail(OneLine(PQerrorMessage(pg_)));
+      return false;
+    }
+    const IoWait w = wait_fd(fd_, poll == PGRES_POLLING_READING ? kReadable : kWritable, deadline);
+    if (w.status == WaitStatus::kTimeout) {
+      Fail("connect timed out after " + std::to_string(shared_.config.connect_timeout.count()) +
+           " ms");
+      return false;
+    }
+    if (w.status == WaitStatus::kCancelled || shared_.closing) {
+      Fail("client closed");
+      return false;
+    }
+    poll = PQconnectPoll(pg_);
+    if (poll == PGRES_POLLING_OK) break;
+    if (poll == PGRES_POLLING_FAILED) {
+      Fail(OneLine(PQerrorMessage(pg_)));
+      return false;
+    }
+  }
+  if (fd_ != PQsocket(pg_)) {
+    forget_fd(fd_);
+    fd_ = PQsocket(pg_);
+  }
+  PQsetNoticeProcessor(pg_, &LogNotice, &shared_);
+  if (PQsetnonblocking(pg_, 1) != 0 || PQenterPipelineMode(pg_) != 1) {
+    Fail("cannot enter pipeline mode: " + OneLine(PQerrorMessage(pg_)));
+    return false;
+  }
+  ready_ = true;
+  ++shared_.background_fibers;
+  writer_ = spawn([this] { WriterLoop(); }, "pg-writer");
+  return true;
+}
+
+bool Connection::Send(PendingQuery* op, bool named, const std::string& text,
+                      const Param* params, size_t n, bool pinned_query) {
+  if (!usable()) return false;
+  const char* values_inline[16];
+  int lengths_inline[16];
+  int formats_inline[16];
+  Oid types_inline[16];
+  std::vector<const char*> values_heap;
+  std::vector<int> lengths_heap, formats_heap;
+  std::vector<Oid> types_heap;
+  const char** values = values_inline;
+  int* lengths = lengths_inline;
+  int* formats = formats_inline;
+  Oid* types = types_inline;
+  if (n > 16) {
+    values_heap.resize(n);
+    lengths_heap.resize(n);
+    formats_heap.resize(n);
+    types_heap.resize(n);
+    values = values_heap.data();
+    lengths = lengths_heap.data();
+    formats = formats_heap.data();
+    types = types_heap.data();
+  }
+  for (size_t i = 0; i < n; ++i) {
+    values[i] = params[i].value;
+    lengths[i] = params[i].length;
+    formats[i] = params[i].format;
+    types[i] = params[i].type;
+  }
+  const int np = static_cast<int>(n);
+  bool ok = true;
+  if (named) {
+    auto it = shared_.statements.find(text);
+    if (prepared_.find(text) == prepared_.end()) {
+      // Parse once per connection, in the same round trip as its first use.
+      // Parameter types are left to the server, as for exec().
+      ok = PQsendPrepare(pg_, text.c_str(), it->second.c_str(), 0, nullptr) == 1;
+      if (ok) {
+        prepared_.insert(text);
+        ++shared_.stats.prepares;
+        op->AddPrepareStep(text);
+      }
+    }
+    ok = ok && PQsendQueryPrepared(pg_, text.c_str(), np, values, lengths, formats, 0) == 1;
+  } else {
+    ok = PQsendQueryParams(pg_, text.c_str(), np, types, values, lengths, formats, 0) == 1;
+  }
+  // PQpipelineSync also writes what the socket takes now.
+  ok = ok && PQpipelineSync(pg_) == 1;
+  if (!ok) {
+    // libpq could not even queue it: the connection is broken. Anything
+    // half-queued must never be followed by other fibers' statements.
+    Discard(OneLine(PQerrorMessage(pg_)));
+    return false;
+  }
+  op->set_connection(this);
+  fifo_.push_back({op, !pinned_query});
+  ++shared_.stats.queries;
+  if (fifo_.size() > shared_.stats.max_pipeline_depth) {
+    shared_.stats.max_pipeline_depth = fifo_.size();
+  }
+  if (PQflush(pg_) != 0) flush_.set();  // the rest goes when the socket takes it
+  return true;
+}
+
+void Connection::Dispatch() noexcept {
+  while (pg_ != nullptr && !fifo_.empty() && PQisBusy(pg_) == 0) {
+    PGresult* r = PQgetResult(pg_);
+    InFlight& head = fifo_.front();
+    PendingQuery* op = head.op;
+    if (r == nullptr) {
+      op->EndStatement();
+      if (op->ended() > op->statements()) {
+        Discard("unexpected end of results from the server");
+        return;
+      }
+      continue;
+    }
+    switch (PQresultStatus(r)) {
+      case PGRES_PIPELINE_SYNC: {
+        PQclear(r);
+        const bool was_shared = head.shared;
+        fifo_.pop_front();
+        if (op->prepare_failed()) prepared_.erase(op->prepare_name());
+        op->Complete();
+        op->Release();
+        if (fifo_.size() + 1 == shared_.config.max_in_flight || fifo_.empty()) {
+          room_->notify_all();
+        } else {
+          room_->notify_one();
+        }
+        // A shared connection must be outside any transaction between
+        // queries (exec() refuses BEGIN; this catches what slips through).
+        if (was_shared && pin == nullptr && PQtransactionStatus(pg_) != PQTRANS_IDLE &&
+            PQtransactionStatus(pg_) != PQTRANS_ACTIVE) {
+          spdlog::error("postgres '{}': a shared connection was left inside a transaction; "
+                        "discarding it (use Client::transaction())", shared_.name());
+          Discard("left inside a transaction");
+          return;
+        }
+        break;
+      }
+      case PGRES_TUPLES_OK:
+      case PGRES_COMMAND_OK:
+      case PGRES_EMPTY_QUERY:
+      case PGRES_FATAL_ERROR:
+      case PGRES_NONFATAL_ERROR:
+      case PGRES_PIPELINE_ABORTED:
+        op->AddResult(r);
+        break;
+      default:
+        // COPY and single-row mode are not used by this client.
+        PQclear(r);
+        Discard(std::string("unsupported result from the server: ") +
+                PQresStatus(PQresultStatus(r)));
+        return;
+    }
+  }
+}
+
+void Connection::Flush() noexcept {
+  if (pg_ == nullptr) return;
+  const int r = PQflush(pg_);
+  if (r < 0) Discard(OneLine(PQerrorMessage(pg_)));
+  else if (r > 0) flush_.set();
+}
+
+void Connection::WriterLoop() {
+  while (!dead_ && !discarding_) {
+    if (flush_.wait() != WaitStatus::kOk) break;
+    while (!dead_ && !discarding_ && pg_ != nullptr) {
+      const int r = PQflush(pg_);
+      // PQflush may have read input to make room: hand it out.
+      Dispatch();
+      if (r < 0) {
+        Discard(OneLine(PQerrorMessage(pg_)));
+        break;
+      }
+      if (r == 0) break;
+      (void)wait_fd(fd_, kWritable, Deadline::never());
+    }
+  }
+  --shared_.background_fibers;
+}
+
+void Connection::Run() {
+  while (!dead_ && !discarding_) {
+    Dispatch();
+    if (on_input) on_input(pg_);
+    if (discarding_) break;
+    const IoWait w = wait_fd(fd_, kReadable, Deadline::never());
+    if (discarding_ || w.status != WaitStatus::kOk) break;
+    if (PQconsumeInput(pg_) == 0) {
+      error_ = OneLine(PQerrorMessage(pg_));
+      break;
+    }
+  }
+  Teardown();
+}
+
+void Connection::Teardown() {
+  const std::string why = error_.empty() ? "connection closed" : error_;
+  ready_ = false;
+  discarding_ = true;
+  if (pin != nullptr) {
+    pin->conn = nullptr;
+    pin = nullptr;
+  }
+  if (fd_ >= 0) forget_fd(fd_);
+  flush_.set();
+  if (writer_.joinable()) writer_.join();
+  while (!fifo_.empty()) {
+    PendingQuery* op = fifo_.front().op;
+    fifo_.pop_front();
+    op->Lose("postgres '" + shared_.name() + "': connection lost: " + why);
+    op->Release();
+  }
+  if (pg_ != nullptr) {
+    PQfinish(pg_);
+    pg_ = nullptr;
+    --shared_.connections_open;
+  }
+  fd_ = -1;
+  dead_ = true;
+  room_->notify_all();
+}
+
+void Connection::Discard(const std::string& reason) {
+  if (discarding_ || dead_) return;
+  discarding_ = true;
+  dropped_ = true;
+  if (!shared_.closing) ++shared_.stats.discarded;
+  if (error_.empty()) error_ = reason;
+  if (fd_ >= 0) forget_fd(fd_);  // wakes the reader (and the writer's wait)
+  flush_.set();
+  room_->notify_all();
+}
+
+bool Connection::CancelIfRunning(PendingQuery* op) {
+  if (pg_ == nullptr || discarding_) return false;
+  if (PQconsumeInput(pg_) == 1) Dispatch();
+  if (fifo_.empty() || fifo_.front().op != op) return false;  // done, or queued behind others
+  PGcancel* cancel = PQgetCancel(pg_);
+  if (cancel == nullptr) return false;
+  ++shared_.stats.cancels;
+  // PQcancel opens its own connection and blocks: the offload pool runs it.
+  // The PGcancel object does not need this connection, which may be gone
+  // when the call returns: `this` is not touched after it.
+  std::string err = offload([cancel]() -> std::string {
+    char buf[256] = "";
+    const int ok = PQcancel(cancel, buf, sizeof(buf));
+    PQfreeCancel(cancel);
+    return ok == 1 ? std::string() : std::string(buf);
+  });
+  if (!err.empty()) spdlog::warn("postgres cancel request failed: {}", OneLine(err.c_str()));
+  return true;
+}
+
+}  // namespace spindle::pg::impl

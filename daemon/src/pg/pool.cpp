@@ -1,0 +1,237 @@
+// Pool (see pool.hpp).
+#include "pg/pool.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <spindle/fiber.hpp>
+#include <spindle/pg_errors.hpp>
+
+#include "engine/backoff.hpp"
+#include "pg/transaction_pin.hpp"
+
+namespace spindle::pg::impl {
+
+Pool::Pool(Shared& shared) : shared_(shared), rng_(std::random_device{}()) {
+  for (size_t i = 0; i < shared_.config.pool_size; ++i) slots_.push_back(std::make_unique<Slot>());
+}
+
+Pool::~Pool() = default;
+
+void Pool::Start() {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Slot& slot = *slots_[i];
+    slot.state = State::kConnecting;
+    ++shared_.background_fibers;
+    slot.fiber = spawn([this, &slot, i] { SlotLoop(slot, i); }, "pg-conn");
+  }
+}
+
+void Pool::SlotLoop(Slot& slot, size_t index) {
+  int attempt = 0;
+  bool lost_logged = false;
+  while (!shared_.closing) {
+    slot.state = State::kConnecting;
+    Connection conn(shared_, &room_, "query");
+    slot.conn = &conn;
+    bool was_ready = false;
+    if (conn.Open(Deadline::after(shared_.config.connect_timeout))) {
+      was_ready = true;
+      ++shared_.stats.connects;
+      if (slot.ever_ready || attempt > 0) ++shared_.stats.reconnects;
+      if (lost_logged) {
+        spdlog::info("postgres connection to '{}' restored (slot {})", shared_.name(), index);
+      }
+      slot.ever_ready = true;
+      attempt = 0;
+      lost_logged = false;
+      outage_logged_ = false;
+      slot.state = State::kReady;
+      room_.notify_all();
+      conn.Run();  // until the connection dies
+      if (!shared_.closing && !conn.discarded()) {
+        ++shared_.stats.connections_lost;
+        spdlog::warn("postgres connection to '{}' lost: {}", shared_.name(), conn.error());
+        lost_logged = true;
+      } else if (!shared_.closing) {
+        spdlog::warn("postgres connection to '{}' discarded: {}", shared_.name(), conn.error());
+      }
+    } else if (!shared_.closing) {
+      ++shared_.stats.connect_failures;
+      last_error_ = conn.error();
+      last_auth_failed_ = conn.auth_failed();
+      if (!outage_logged_) {
+        spdlog::error("postgres connect to '{}' failed: {}", shared_.name(), conn.error());
+        outage_logged_ = true;
+      }
+      lost_logged = true;
+      ++attempt;
+    }
+    slot.conn = nullptr;
+    if (shared_.closing) break;
+    // A connection dropped on purpose (the server is up) comes back at
+    // once; any other loss or failure backs off.
+    if (was_ready && conn.discarded()) continue;
+    slot.state = State::kBackoff;
+    room_.notify_all();  // waiters re-check: maybe every slot is down now
+    (void)wake_.wait_until(
+        Deadline::after(engine::BackoffDelay(shared_.config, attempt, rng_)), false);
+  }
+  slot.state = State::kClosed;
+  --shared_.background_fibers;
+  room_.notify_all();
+}
+
+void Pool::FailFast() {
+  ++shared_.stats.errors;
+  const std::string what = "postgres '" + shared_.name() + "' is unavailable: " + last_error_;
+  if (last_auth_failed_) throw AuthFailed(shared_.name(), what);
+  throw Unavailable(shared_.name(), what);
+}
+
+void Pool::CheckOpen() {
+  if (shared_.closing) {
+    ++shared_.stats.errors;
+    throw Unavailable(shared_.name(), "postgres client for '" + shared_.name() + "' is closed");
+  }
+}
+
+void Pool::WaitForRoom(Deadline deadline, bool& waited, Deadline& wait_deadline) {
+  if (!waited) {
+    waited = true;
+    ++shared_.stats.pool_waits;
+    wait_deadline =
+        Deadline::earliest(deadline, Deadline::after(shared_.config.pool_wait_timeout));
+  }
+  const WaitStatus st = room_.wait_until(wait_deadline);
+  if (st == WaitStatus::kCancelled) {
+    ++shared_.stats.errors;
+    throw Cancelled();
+  }
+  if (st == WaitStatus::kTimeout) {
+    ++shared_.stats.pool_wait_timeouts;
+    ++shared_.stats.errors;
+    if (deadline.passed()) {
+      ++shared_.stats.timeouts;
+      throw Timeout(shared_.name(), "postgres '" + shared_.name() +
+                                        "': deadline passed while waiting for a connection");
+    }
+    throw Unavailable(shared_.name(),
+                      "postgres '" + shared_.name() + "': no connection became usable within " +
+                          std::to_string(shared_.config.pool_wait_timeout.count()) +
+                          " ms (last error: " + last_error_ + ")");
+  }
+}
+
+Connection* Pool::Acquire(Deadline deadline) {
+  bool waited = false;
+  Deadline wait_deadline;
+  for (;;) {
+    CheckOpen();
+    Connection* best = nullptr;
+    bool pending = false;
+    for (auto& s : slots_) {
+      if (s->state == State::kConnecting) pending = true;
+      Connection* c = s->conn;
+      if (c == nullptr || !c->usable()) continue;
+      if (c->pin != nullptr || c->reserved || c->in_flight() >= shared_.config.max_in_flight) {
+        pending = true;  // it will be free again
+        continue;
+      }
+      if (best == nullptr || c->in_flight() < best->in_flight()) best = c;
+    }
+    if (best != nullptr) return best;
+    if (!pending) FailFast();
+    WaitForRoom(deadline, waited, wait_deadline);
+  }
+}
+
+Connection* Pool::Pin(struct Pin* pin, Deadline deadline) {
+  bool waited = false;
+  Deadline wait_deadline;
+  Connection* reserved = nullptr;
+  struct Unreserve {
+    Connection*& c;
+    Pool& pool;
+    ~Unreserve() {
+      if (c != nullptr) {
+        c->reserved = false;
+        pool.room_.notify_all();
+      }
+    }
+  } unreserve{reserved, *this};
+  for (;;) {
+    CheckOpen();
+    // The connection we reserved may have died (its slot made a new one).
+    bool alive = false;
+    for (auto& s : slots_) alive = alive || (reserved != nullptr && s->conn == reserved);
+    if (reserved != nullptr && (!alive || !reserved->usable())) {
+      if (alive) reserved->reserved = false;
+      reserved = nullptr;
+    }
+    if (reserved != nullptr && reserved->in_flight() == 0) {
+      reserved->reserved = false;
+      reserved->pin = pin;
+      pin->conn = reserved;
+      Connection* c = reserved;
+      reserved = nullptr;
+      return c;
+    }
+    bool pending = false;
+    if (reserved == nullptr) {
+      Connection* best = nullptr;
+      for (auto& s : slots_) {
+        if (s->state == State::kConnecting) pending = true;
+        Connection* c = s->conn;
+        if (c == nullptr || !c->usable()) continue;
+        if (c->pin != nullptr || c->reserved) {
+          pending = true;
+          continue;
+        }
+        if (best == nullptr || c->in_flight() < best->in_flight()) best = c;
+      }
+      if (best != nullptr) {
+        best->reserved = true;
+        reserved = best;
+        continue;  // it may be empty already
+      }
+      if (!pending) FailFast();
+    }
+    WaitForRoom(deadline, waited, wait_deadline);
+  }
+}
+
+void Pool::Unpin(Connection* conn) noexcept {
+  conn->pin = nullptr;
+  room_.notify_all();
+}
+
+void Pool::Close() {
+  for (auto& s : slots_) {
+    if (s->conn != nullptr) s->conn->Discard("client closed");
+  }
+  wake_.notify_all();
+  room_.notify_all();
+  for (auto& s : slots_) {
+    if (s->fiber.joinable()) s->fiber.join();
+  }
+}
+
+size_t Pool::ready_connections() const noexcept {
+  size_t n = 0;
+  for (const auto& s : slots_) n += (s->conn != nullptr && s->conn->usable()) ? 1 : 0;
+  return n;
+}
+
+size_t Pool::pinned_connections() const noexcept {
+  size_t n = 0;
+  for (const auto& s : slots_) n += (s->conn != nullptr && s->conn->pin != nullptr) ? 1 : 0;
+  return n;
+}
+
+size_t Pool::in_flight() const noexcept {
+  size_t n = 0;
+  for (const auto& s : slots_) n += s->conn != nullptr ? s->conn->in_flight() : 0;
+  return n;
+}
+
+}  // namespace spindle::pg::impl

@@ -1,0 +1,111 @@
+// Pipelining: statements from many fibers share a few connections and are in
+// flight together on each; one that fails fails only its own fiber, and
+// writes of the others are kept (each statement is its own transaction).
+#include <set>
+
+#include "pg_fixture.hpp"
+
+namespace spindle::test {
+namespace {
+
+FIBER_TEST_F(PgServerTest, AThousandFibersOverlapOnTwoConnections) {
+  server_->Exec("CREATE TABLE world (id int PRIMARY KEY, n int);"
+                "INSERT INTO world SELECT g, g FROM generate_series(1, 1000) g");
+  pg::Client pg(PgConfigFor(*server_, 2));
+  pg.prepare("get", "SELECT n, pg_backend_pid() FROM world WHERE id = $1");
+  (void)pg.exec("SELECT 1");
+  ASSERT_TRUE(WaitUntil([&] { return pg.stats().connections_ready == 2; }));
+  WaitGroup wg;
+  int wrong = 0;
+  std::set<int> backends;
+  const auto started = Clock::now();
+  for (int f = 1; f <= 1000; ++f) {
+    wg.add();
+    spawn([&, f] {
+      auto r = pg.execute("get", f);
+      if (r[0].get<int32_t>(0) != f) ++wrong;
+      backends.insert(r[0].get<int32_t>(1));
+      wg.done();
+    });
+  }
+  wg.wait();
+  const auto took = Clock::now() - started;
+  EXPECT_EQ(wrong, 0);
+  // Two server sessions served all 1,000 fibers...
+  EXPECT_EQ(backends.size(), 2u);
+  const pg::Stats s = pg.stats();
+  EXPECT_EQ(s.connections_open, 2u);
+  // ...with hundreds of statements in flight on one connection at once.
+  EXPECT_GE(s.max_pipeline_depth, 100u) << "queries did not overlap";
+  EXPECT_EQ(s.errors, 0u);
+  EXPECT_LT(took, 10s);
+  pg.close();
+}
+
+FIBER_TEST_F(PgServerTest, AFailingStatementInThePipelineFailsOnlyItsFiber) {
+  server_->Exec("CREATE TABLE log (id int PRIMARY KEY)");
+  pg::Client pg(PgConfigFor(*server_, 1));
+  (void)pg.exec("SELECT 1");
+  WaitGroup wg;
+  int ok = 0, failed = 0, other = 0;
+  for (int f = 0; f < 500; ++f) {
+    wg.add();
+    spawn([&, f] {
+      try {
+        if (f % 10 == 5) {
+          pg.exec("INSERT INTO log VALUES ($1 / 0)", f);  // division_by_zero
+        } else {
+          pg.exec("INSERT INTO log VALUES ($1)", f);
+        }
+        ++ok;
+      } catch (const pg::QueryError& e) {
+        (e.sqlstate() == "22012" ? failed : other)++;
+      } catch (...) {
+        ++other;
+      }
+      wg.done();
+    });
+  }
+  wg.wait();
+  EXPECT_EQ(ok, 450);
+  EXPECT_EQ(failed, 50);
+  EXPECT_EQ(other, 0);
+  EXPECT_GE(pg.stats().max_pipeline_depth, 50u);
+  // Every write that was reported done is there: none was rolled back with
+  // a neighbour's failure.
+  EXPECT_EQ(pg.exec("SELECT count(*) FROM log").value<int64_t>(), 450);
+  EXPECT_EQ(pg.exec("SELECT count(*) FROM log WHERE id % 10 = 5").value<int64_t>(), 0);
+  EXPECT_EQ(pg.stats().connections_lost, 0u);
+  pg.close();
+}
+
+FIBER_TEST_F(PgServerTest, LargeResultsAndManyParametersFlowThroughThePipeline) {
+  pg::Client pg(PgConfigFor(*server_, 1));
+  WaitGroup wg;
+  int bad = 0;
+  for (int f = 0; f < 20; ++f) {
+    wg.add();
+    spawn([&] {
+      auto r = pg.exec("SELECT g, repeat('x', 1000) FROM generate_series(1, 2000) g");
+      if (r.size() != 2000 || r[1999].get<int32_t>(0) != 2000 ||
+          r[5].get<std::string_view>(1).size() != 1000) {
+        ++bad;
+      }
+      wg.done();
+    });
+  }
+  // 40 parameters (past the inline arrays).
+  std::vector<pg::Param> params(40);
+  std::string sql = "SELECT 0";
+  for (int i = 0; i < 40; ++i) {
+    pg::Encode(params[static_cast<size_t>(i)], i);
+    sql += " + $" + std::to_string(i + 1) + "::int";
+  }
+  EXPECT_EQ(pg.exec_params(sql, params).value<int32_t>(), 780);
+  wg.wait();
+  EXPECT_EQ(bad, 0);
+  pg.close();
+}
+
+}  // namespace
+}  // namespace spindle::test
