@@ -71,11 +71,47 @@ FIBER_TEST_F(PgServerTest, AFailingStatementInThePipelineFailsOnlyItsFiber) {
   EXPECT_EQ(failed, 50);
   EXPECT_EQ(other, 0);
   EXPECT_GE(pg.stats().max_pipeline_depth, 50u);
+  // They went out in batches (far fewer Syncs than statements); the batches
+  // with a failing statement were run again statement by statement.
+  const pg::Stats st = pg.stats();
+  EXPECT_GT(st.retried, 50u);
+  EXPECT_LT(st.batches - st.retried, 20u) << st.batches << " syncs for 500 statements";
   // Every write that was reported done is there: none was rolled back with
   // a neighbour's failure.
   EXPECT_EQ(pg.exec("SELECT count(*) FROM log").value<int64_t>(), 450);
   EXPECT_EQ(pg.exec("SELECT count(*) FROM log WHERE id % 10 = 5").value<int64_t>(), 0);
   EXPECT_EQ(pg.stats().connections_lost, 0u);
+  pg.close();
+}
+
+FIBER_TEST_F(PgServerTest, StatementsThatCannotRunInABatchStillRun) {
+  server_->Exec("CREATE TABLE t (id int PRIMARY KEY)");
+  pg::Client pg(PgConfigFor(*server_, 1));
+  (void)pg.exec("SELECT 1");
+  WaitGroup wg;
+  int ok = 0;
+  for (int f = 0; f < 100; ++f) {
+    wg.add();
+    spawn([&, f] {
+      try {
+        if (f == 50) {
+          pg.exec("VACUUM t");  // refused inside a transaction block (a batch)
+        } else if (f == 60) {
+          pg.exec("CREATE INDEX CONCURRENTLY t_idx ON t (id)");
+        } else {
+          pg.exec("INSERT INTO t VALUES ($1)", f);
+        }
+        ++ok;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << f << ": " << e.what();
+      }
+      wg.done();
+    });
+  }
+  wg.wait();
+  EXPECT_EQ(ok, 100);
+  EXPECT_EQ(pg.exec("SELECT count(*) FROM t").value<int64_t>(), 98);
+  EXPECT_EQ(pg.exec("SELECT count(*) FROM pg_indexes WHERE indexname = 't_idx'").value<int64_t>(), 1);
   pg.close();
 }
 

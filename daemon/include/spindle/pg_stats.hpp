@@ -19,6 +19,8 @@ struct Stats {
   uint64_t timeouts = 0;          // calls whose deadline passed
   uint64_t cancels = 0;           // cancel requests sent to the server
   uint64_t prepares = 0;          // statements prepared on a connection
+  uint64_t batches = 0;           // Syncs that ended a batch of statements
+  uint64_t retried = 0;           // statements run again alone after their batch failed
   uint64_t transactions = 0;      // transactions begun
   uint64_t rollbacks = 0;         // ... rolled back (explicitly or on scope end)
   uint64_t connects = 0;          // connections established (listener included)

@@ -205,13 +205,13 @@ Result ClientCore::Run(bool named, std::string_view text, const Param* params, s
   } else {
     conn = pool().Acquire(deadline);
   }
-  auto* op = new PendingQuery();
-  if (!conn->Send(op, named, key, params, n, pin != nullptr)) {
+  auto* op = new PendingQuery(named, std::move(key), params, n);
+  if (!conn->Send(op, pin != nullptr)) {
     delete op;
     ++shared_.stats.errors;
     throw Unavailable(shared_.name(), "postgres '" + shared_.name() + "': connection is closing");
   }
-  return op->Await(shared_, deadline, started, key);
+  return op->Await(shared_, deadline, started, op->key());
 }
 
 std::shared_ptr<Pin> ClientCore::Begin(Isolation isolation, Deadline cap) {
@@ -276,8 +276,8 @@ void ClientCore::Abort(Pin& pin) noexcept {
   if (!pin.active) return;
   ++shared_.stats.rollbacks;
   if (pin.conn != nullptr) {
-    auto* op = new PendingQuery();
-    if (pin.conn->Send(op, false, "ROLLBACK", nullptr, 0, true)) {
+    auto* op = new PendingQuery(false, "ROLLBACK", nullptr, 0);
+    if (pin.conn->Send(op, true)) {
       op->Detach();
     } else {
       delete op;

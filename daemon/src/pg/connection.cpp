@@ -131,9 +131,9 @@ bool Connection::Open(Deadline deadline) {
   return true;
 }
 
-bool Connection::Send(PendingQuery* op, bool named, const std::string& text,
-                      const Param* params, size_t n, bool pinned_query) {
-  if (!usable()) return false;
+bool Connection::SendStatement(PendingQuery* op) {
+  const size_t n = op->param_count();
+  const Param* params = op->params();
   const char* values_inline[16];
   int lengths_inline[16];
   int formats_inline[16];
@@ -162,78 +162,127 @@ bool Connection::Send(PendingQuery* op, bool named, const std::string& text,
     types[i] = params[i].type;
   }
   const int np = static_cast<int>(n);
-  bool ok = true;
-  if (named) {
+  const std::string& text = op->key();
+  if (!op->named()) {
+    return PQsendQueryParams(pg_, text.c_str(), np, types, values, lengths, formats, 0) == 1;
+  }
+  if (prepared_.find(text) == prepared_.end()) {
+    // Parse once per connection, in the same round trip as its first use.
+    // Parameter types are left to the server, as for exec().
     auto it = shared_.statements.find(text);
-    if (prepared_.find(text) == prepared_.end()) {
-      // Parse once per connection, in the same round trip as its first use.
-      // Parameter types are left to the server, as for exec().
-      ok = PQsendPrepare(pg_, text.c_str(), it->second.c_str(), 0, nullptr) == 1;
-      if (ok) {
-        prepared_.insert(text);
-        ++shared_.stats.prepares;
-        op->AddPrepareStep(text);
-      }
-    }
-    ok = ok && PQsendQueryPrepared(pg_, text.c_str(), np, values, lengths, formats, 0) == 1;
-  } else {
-    ok = PQsendQueryParams(pg_, text.c_str(), np, types, values, lengths, formats, 0) == 1;
+    if (PQsendPrepare(pg_, text.c_str(), it->second.c_str(), 0, nullptr) != 1) return false;
+    prepared_.insert(text);
+    ++shared_.stats.prepares;
+    op->AddPrepareStep(text);
   }
-  // PQpipelineSync also writes what the socket takes now.
-  ok = ok && PQpipelineSync(pg_) == 1;
-  if (!ok) {
-    // libpq could not even queue it: the connection is broken. Anything
-    // half-queued must never be followed by other fibers' statements.
-    Discard(OneLine(PQerrorMessage(pg_)));
-    return false;
-  }
-  op->set_connection(this);
-  fifo_.push_back({op, !pinned_query});
-  ++shared_.stats.queries;
-  if (fifo_.size() > shared_.stats.max_pipeline_depth) {
-    shared_.stats.max_pipeline_depth = fifo_.size();
-  }
-  if (PQflush(pg_) != 0) flush_.set();  // the rest goes when the socket takes it
+  return PQsendQueryPrepared(pg_, text.c_str(), np, values, lengths, formats, 0) == 1;
+}
+
+bool Connection::SendSync() {
+  if (PQpipelineSync(pg_) != 1) return false;  // also writes what the socket takes now
+  fifo_.push_back({nullptr, pin == nullptr});
+  open_batch_ = 0;
   return true;
 }
 
+bool Connection::Send(PendingQuery* op, bool isolated) {
+  if (!usable()) return false;
+  bool ok = !(isolated && open_batch_ > 0) || SendSync();
+  const bool queued = ok && SendStatement(op);
+  if (queued) {
+    op->set_connection(this);
+    fifo_.push_back({op, pin == nullptr});
+    ++in_flight_;
+    ++open_batch_;
+    ++shared_.stats.queries;
+    if (in_flight_ > shared_.stats.max_pipeline_depth) shared_.stats.max_pipeline_depth = in_flight_;
+    if (isolated || open_batch_ >= kMaxBatch) ok = SendSync();
+  }
+  if (!queued || !ok) {
+    // libpq could not queue it: the connection is broken. Anything
+    // half-queued must never be followed by other fibers' statements; a
+    // queued statement fails with the connection.
+    Discard(OneLine(PQerrorMessage(pg_)));
+    return queued;
+  }
+  // The writer ends the batch once the fibers that are ready have run, and
+  // writes what the socket did not take.
+  flush_.set();
+  return true;
+}
+
+void Connection::Finish(PendingQuery* op) noexcept {
+  --in_flight_;
+  op->Complete();
+  op->Release();
+}
+
+void Connection::FinishBatch(bool shared_batch) {
+  std::vector<PendingQuery*> batch;
+  batch.swap(held_);
+  bool failed = false;
+  ++shared_.stats.batches;
+  for (PendingQuery* op : batch) {
+    if (op->prepare_failed()) prepared_.erase(op->prepare_name());
+    failed = failed || op->failed();
+  }
+  if (!failed || batch.size() == 1) {
+    for (PendingQuery* op : batch) Finish(op);
+  } else {
+    // The batch's implicit transaction was rolled back: run each of its
+    // statements again on its own (the one that failed too: alone it may
+    // not fail, a deadlock between batches say).
+    for (PendingQuery* op : batch) {
+      --in_flight_;
+      op->Reset();
+      ++shared_.stats.retried;
+      if (op->abandoned() || !Send(op, true)) {
+        op->Lose("postgres '" + shared_.name() + "': connection lost");  // or no one waits
+        op->Release();
+      }
+    }
+  }
+  room_->notify_all();
+  // A shared connection must be outside any transaction between batches
+  // (exec() refuses BEGIN; this catches what slips through).
+  if (shared_batch && pin == nullptr && fifo_.empty() &&
+      PQtransactionStatus(pg_) != PQTRANS_IDLE) {
+    spdlog::error("postgres '{}': a shared connection was left inside a transaction; "
+                  "discarding it (use Client::transaction())", shared_.name());
+    Discard("left inside a transaction");
+  }
+}
+
 void Connection::Dispatch() noexcept {
-  while (pg_ != nullptr && !fifo_.empty() && PQisBusy(pg_) == 0) {
+  while (pg_ != nullptr && !fifo_.empty() && !discarding_ && PQisBusy(pg_) == 0) {
     PGresult* r = PQgetResult(pg_);
     InFlight& head = fifo_.front();
     PendingQuery* op = head.op;
-    if (r == nullptr) {
-      op->EndStatement();
-      if (op->ended() > op->statements()) {
-        Discard("unexpected end of results from the server");
+    if (op == nullptr) {  // a Sync is due
+      if (r == nullptr || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+        if (r != nullptr) PQclear(r);
+        Discard("unexpected result from the server where a sync was due");
         return;
+      }
+      PQclear(r);
+      const bool was_shared = head.shared;
+      fifo_.pop_front();
+      try {
+        FinishBatch(was_shared);
+      } catch (...) {
+        Discard("out of memory");
+      }
+      continue;
+    }
+    if (r == nullptr) {  // the end of one statement's results
+      op->EndStatement();
+      if (op->ended() == op->statements()) {
+        held_.push_back(op);
+        fifo_.pop_front();
       }
       continue;
     }
     switch (PQresultStatus(r)) {
-      case PGRES_PIPELINE_SYNC: {
-        PQclear(r);
-        const bool was_shared = head.shared;
-        fifo_.pop_front();
-        if (op->prepare_failed()) prepared_.erase(op->prepare_name());
-        op->Complete();
-        op->Release();
-        if (fifo_.size() + 1 == shared_.config.max_in_flight || fifo_.empty()) {
-          room_->notify_all();
-        } else {
-          room_->notify_one();
-        }
-        // A shared connection must be outside any transaction between
-        // queries (exec() refuses BEGIN; this catches what slips through).
-        if (was_shared && pin == nullptr && PQtransactionStatus(pg_) != PQTRANS_IDLE &&
-            PQtransactionStatus(pg_) != PQTRANS_ACTIVE) {
-          spdlog::error("postgres '{}': a shared connection was left inside a transaction; "
-                        "discarding it (use Client::transaction())", shared_.name());
-          Discard("left inside a transaction");
-          return;
-        }
-        break;
-      }
       case PGRES_TUPLES_OK:
       case PGRES_COMMAND_OK:
       case PGRES_EMPTY_QUERY:
@@ -242,12 +291,13 @@ void Connection::Dispatch() noexcept {
       case PGRES_PIPELINE_ABORTED:
         op->AddResult(r);
         break;
-      default:
-        // COPY and single-row mode are not used by this client.
+      default: {
+        // COPY, single-row mode and stray syncs are not used by this client.
+        const std::string what = PQresStatus(PQresultStatus(r));
         PQclear(r);
-        Discard(std::string("unsupported result from the server: ") +
-                PQresStatus(PQresultStatus(r)));
+        Discard("unexpected result from the server: " + what);
         return;
+      }
     }
   }
 }
@@ -262,6 +312,10 @@ void Connection::Flush() noexcept {
 void Connection::WriterLoop() {
   while (!dead_ && !discarding_) {
     if (flush_.wait() != WaitStatus::kOk) break;
+    if (open_batch_ > 0 && usable() && !SendSync()) {
+      Discard(OneLine(PQerrorMessage(pg_)));
+      break;
+    }
     while (!dead_ && !discarding_ && pg_ != nullptr) {
       const int r = PQflush(pg_);
       // PQflush may have read input to make room: hand it out.
@@ -303,9 +357,15 @@ void Connection::Teardown() {
   if (fd_ >= 0) forget_fd(fd_);
   flush_.set();
   if (writer_.joinable()) writer_.join();
-  while (!fifo_.empty()) {
-    PendingQuery* op = fifo_.front().op;
-    fifo_.pop_front();
+  std::vector<PendingQuery*> lost;
+  lost.swap(held_);
+  for (const InFlight& f : fifo_) {
+    if (f.op != nullptr) lost.push_back(f.op);
+  }
+  fifo_.clear();
+  in_flight_ = 0;
+  open_batch_ = 0;
+  for (PendingQuery* op : lost) {
     op->Lose("postgres '" + shared_.name() + "': connection lost: " + why);
     op->Release();
   }
@@ -333,7 +393,9 @@ void Connection::Discard(const std::string& reason) {
 bool Connection::CancelIfRunning(PendingQuery* op) {
   if (pg_ == nullptr || discarding_) return false;
   if (PQconsumeInput(pg_) == 1) Dispatch();
-  if (fifo_.empty() || fifo_.front().op != op) return false;  // done, or queued behind others
+  // Only the statement at the head is running; a later one is queued behind
+  // it, and an answered one waits for its batch's Sync.
+  if (fifo_.empty() || fifo_.front().op != op) return false;
   PGcancel* cancel = PQgetCancel(pg_);
   if (cancel == nullptr) return false;
   ++shared_.stats.cancels;

@@ -3,12 +3,22 @@
 // ourselves — PQconnectPoll, PQsendQueryParams/Prepared + PQpipelineSync,
 // PQflush, PQconsumeInput, PQisBusy, PQgetResult).
 //
-// Every query is one statement (after a Prepare, when the statement is not
-// prepared on this connection yet) followed by its own Sync: each runs in
-// its own implicit transaction, so one that fails aborts nothing else (with
-// one Sync for several fibers' statements, a later failure would roll back an
-// earlier fiber's INSERT after it was told "done"). Queries are answered in
-// the order they were sent; `fifo_` holds them.
+// Statements of concurrent fibers go out in batches: each fiber appends its
+// statement (after a Parse, when the statement is not prepared on this
+// connection yet) and the writer fiber ends the batch with one Sync once
+// every fiber that was ready has run, so a batch costs one write here and
+// one on the server, not one per statement. Between Syncs the server runs
+// the statements as one implicit transaction; hence a batched statement's
+// answer is handed out only at the Sync (after the commit), and when one
+// statement of a batch fails, the batch was rolled back as a whole: every
+// statement of it (the failing one too) is run again on its own, between
+// Syncs of its own (isolated), where it has exactly the effect and the
+// error it would have had alone. Isolated from the start: a transaction's
+// statements (the connection is pinned; its errors are its own), the
+// listener's, and those after the batch reached kMaxBatch.
+// Answers come in the order the statements were sent; `fifo_` holds the
+// statements and the Syncs in flight, `held_` the answered statements of
+// the batch whose Sync has not come yet.
 //
 // Two fibers drive it:
 //  - the reader is the fiber that calls Open() and Run() (a pool slot's
@@ -31,6 +41,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <spindle/deadline.hpp>
 #include <spindle/fiber.hpp>
@@ -63,11 +74,10 @@ class Connection {
   // then fails what is still in flight and waits for the writer to end.
   void Run();
 
-  // Never suspends. Sends one statement for `op` (a named statement when
-  // `prepared`, after Parse when it is not prepared here yet). False (and
-  // nothing sent) when the connection is not usable.
-  bool Send(PendingQuery* op, bool named, const std::string& text, const Param* params,
-            size_t n, bool pinned_query);
+  // Never suspends. Sends op's statement (after Parse when it is a named
+  // one not prepared here yet), batched or `isolated`. False (and nothing
+  // sent) when the connection is not usable.
+  bool Send(PendingQuery* op, bool isolated);
   // Stops taking queries and tears the connection down (via the reader);
   // queries in flight then fail. Idempotent; never suspends.
   void Discard(const std::string& reason);
@@ -82,7 +92,7 @@ class Connection {
   bool dead() const noexcept { return dead_; }
   // Discard() was called (on purpose, not a broken connection).
   bool discarded() const noexcept { return dropped_; }
-  size_t in_flight() const noexcept { return fifo_.size(); }
+  size_t in_flight() const noexcept { return in_flight_; }
   const std::string& error() const noexcept { return error_; }
   bool auth_failed() const noexcept { return auth_failed_; }
 
@@ -99,6 +109,14 @@ class Connection {
   void Flush() noexcept;
   void Teardown();
   void Fail(const std::string& why);
+  bool SendStatement(PendingQuery* op);
+  bool SendSync();
+  // The Sync of the held batch came: hand out its answers, or run its
+  // statements again one by one when one of them failed.
+  void FinishBatch(bool shared_batch);
+  void Finish(PendingQuery* op) noexcept;
+
+  static constexpr size_t kMaxBatch = 256;
 
   Shared& shared_;
   spindle::WaitList* room_;
@@ -111,10 +129,13 @@ class Connection {
   bool dropped_ = false;
   bool auth_failed_ = false;
   struct InFlight {
-    PendingQuery* op;
-    bool shared;  // sent while no transaction held the connection
+    PendingQuery* op;  // null: a Sync
+    bool shared;       // sent while no transaction held the connection
   };
   std::deque<InFlight> fifo_;
+  std::vector<PendingQuery*> held_;  // answered, waiting for their batch's Sync
+  size_t open_batch_ = 0;            // statements sent since the last Sync
+  size_t in_flight_ = 0;             // statements sent and not handed out
   std::set<std::string, std::less<>> prepared_;  // statements prepared here
   std::string error_;
   AutoResetEvent flush_;

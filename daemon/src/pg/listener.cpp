@@ -29,8 +29,8 @@ Listener::~Listener() = default;
 
 bool Listener::SendDetached(const std::string& verb, const std::string& channel) {
   if (conn_ == nullptr || !conn_->usable()) return false;
-  auto* op = new PendingQuery();
-  if (!conn_->Send(op, false, verb + " " + QuoteIdentifier(channel), nullptr, 0, true)) {
+  auto* op = new PendingQuery(false, verb + " " + QuoteIdentifier(channel), nullptr, 0);
+  if (!conn_->Send(op, true)) {
     delete op;
     return false;
   }
@@ -136,12 +136,12 @@ std::shared_ptr<SubscriptionState> Listener::Listen(std::string channel, Deadlin
       }
     } undo{this, state.get()};
     const Clock::time_point started = Clock::now();
-    auto* op = new PendingQuery();
-    if (!conn_->Send(op, false, "LISTEN " + QuoteIdentifier(channel), nullptr, 0, true)) {
+    auto* op = new PendingQuery(false, "LISTEN " + QuoteIdentifier(channel), nullptr, 0);
+    if (!conn_->Send(op, true)) {
       delete op;
       throw Unavailable(shared_.name(), "postgres '" + shared_.name() + "': listener is closing");
     }
-    (void)op->Await(shared_, deadline, started, "LISTEN " + channel);
+    (void)op->Await(shared_, deadline, started, op->key());
     undo.armed = false;
     auto it = channels_.find(channel);
     if (it != channels_.end()) it->second.confirmed = true;

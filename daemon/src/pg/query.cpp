@@ -33,10 +33,23 @@ PendingQuery::~PendingQuery() {
   if (error_ != nullptr) PQclear(error_);
 }
 
+void PendingQuery::Reset() noexcept {
+  if (result_ != nullptr) PQclear(result_);
+  if (error_ != nullptr) PQclear(error_);
+  result_ = error_ = nullptr;
+  statements_ = 1;
+  ended_ = 0;
+  prepare_failed_ = false;
+  prepare_name_.clear();
+}
+
 void PendingQuery::AddResult(pg_result* r) noexcept {
   const ExecStatusType st = PQresultStatus(r);
+  // A Parse that failed or was skipped: the statement is not prepared.
+  if ((st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED) && ended_ < statements_ - 1) {
+    prepare_failed_ = true;
+  }
   if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR) {
-    if (ended_ < statements_ - 1) prepare_failed_ = true;
     if (error_ == nullptr) {
       error_ = r;
       return;
@@ -87,14 +100,17 @@ Result PendingQuery::Await(Shared& shared, Deadline deadline, Clock::time_point 
   if (st != WaitStatus::kOk) {
     abandoned_ = true;
     ++shared.stats.errors;
-    Release();
-    if (st == WaitStatus::kCancelled) throw Cancelled();
+    if (st == WaitStatus::kCancelled) {
+      Release();
+      throw Cancelled();
+    }
     ++shared.stats.timeouts;
-    throw Timeout(shared.name(), "postgres '" + shared.name() + "': " + Abbrev(what) +
-                                     ": no answer within the deadline" +
-                                     (us.count() > 0 ? " (" + std::to_string(us.count() / 1000) +
-                                                           " ms)"
-                                                     : std::string()));
+    // Built before Release(): `what` may be this query's own text.
+    Timeout timeout(shared.name(), "postgres '" + shared.name() + "': " + Abbrev(what) +
+                                       ": no answer within the deadline (" +
+                                       std::to_string(us.count() / 1000) + " ms)");
+    Release();
+    throw timeout;
   }
   struct Drop {
     PendingQuery* q;

@@ -3,6 +3,10 @@
 // fiber and the connection's reader, hence the tiny refcount: a fiber that
 // times out or is cancelled walks away, and the reader (which always
 // finishes every query it sent, with a failure on teardown) frees it.
+// It keeps what is needed to send the statement again (its SQL or name and
+// the caller's parameters, alive while the caller waits): a statement of a
+// batch that another statement failed was rolled back or skipped, and is
+// run again on its own (connection.hpp).
 //
 // Fiber contract: the client's scheduler only. Await() may suspend.
 #pragma once
@@ -12,6 +16,7 @@
 #include <string_view>
 
 #include <spindle/deadline.hpp>
+#include <spindle/pg_params.hpp>
 #include <spindle/pg_result.hpp>
 #include <spindle/sync.hpp>
 
@@ -24,8 +29,19 @@ struct Shared;
 
 class PendingQuery {
  public:
-  PendingQuery() = default;
+  PendingQuery(bool named, std::string key, const Param* params, size_t n)
+      : named_(named), key_(std::move(key)), params_(params), n_(n) {}
   ~PendingQuery();
+
+  bool named() const noexcept { return named_; }
+  const std::string& key() const noexcept { return key_; }  // SQL, or the statement name
+  const Param* params() const noexcept { return params_; }
+  size_t param_count() const noexcept { return n_; }
+  // The outcome so far: the server ran it fine, it failed, or it was skipped
+  // after an earlier failure of its batch (PIPELINE_ABORTED).
+  bool failed() const noexcept { return error_ != nullptr; }
+  // Forgets the results for a second run (never suspends).
+  void Reset() noexcept;
 
   // The reader's side (never suspend). One result of statement number
   // `ended()` (taken over), the end of one statement, the sync that ends the
@@ -66,6 +82,10 @@ class PendingQuery {
                std::string_view what);
 
  private:
+  const bool named_;
+  const std::string key_;
+  const Param* const params_;
+  const size_t n_;
   int statements_ = 1;
   int ended_ = 0;
   int refs_ = 2;  // the waiting fiber + the connection
