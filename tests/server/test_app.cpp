@@ -6,6 +6,7 @@
 // what escapes a handler (AddEscapeRoutes: Redis failures, Cancelled, an
 // exception rethrown after suspending in its catch block).
 #include <spindle/app.hpp>
+#include <spindle/pg.hpp>
 #include <spindle/redis.hpp>
 #include <spindle/server.hpp>
 
@@ -31,7 +32,10 @@ namespace {
 // Handlers that let exceptions escape (tests/e2e/escape_e2e_test.cc). With
 // a `redis:` subtree in the app's config: GET /redis/get (a GET; Unavailable
 // while Redis is down), /redis/slow (DEBUG SLEEP past command_timeout:
-// Timeout), /redis/reply-error (ReplyError). Always: /cancel-sleep?ms=N
+// Timeout), /redis/reply-error (ReplyError). With a `postgres:` section or
+// `config.postgres` (AppContext::postgres_config): /pg/get (SELECT 42;
+// Unavailable while the server is down), /pg/slow (pg_sleep past
+// query_timeout: Timeout), /pg/error (QueryError). Always: /cancel-sleep?ms=N
 // throws Cancelled when its sleep is cancelled; /rethrow-after-sleep sleeps
 // inside a catch block and rethrows.
 void AddEscapeRoutes(spindle::AppContext& app, const nlohmann::json& config) {
@@ -46,6 +50,18 @@ void AddEscapeRoutes(spindle::AppContext& app, const nlohmann::json& config) {
     });
     app.get("/redis/reply-error", [redis](spindle::Request&, spindle::Response& res) {
       res.send(200, "text/plain", std::to_string(redis->command("PING").integer()));
+    });
+  }
+  if (app.postgres_configured()) {
+    auto pg = std::make_shared<spindle::pg::Client>(app.postgres_config());
+    app.get("/pg/get", [pg](spindle::Request&, spindle::Response& res) {
+      res.send(200, "text/plain", pg->exec("SELECT 42::text").value<std::string>());
+    });
+    app.get("/pg/slow", [pg](spindle::Request&, spindle::Response& res) {
+      res.send(200, "text/plain", pg->exec("SELECT pg_sleep(2)::text").value<std::string>());
+    });
+    app.get("/pg/error", [pg](spindle::Request&, spindle::Response& res) {
+      res.send(200, "text/plain", pg->exec("SELECT no_such_column").value<std::string>());
     });
   }
   app.get("/cancel-sleep", [](spindle::Request& req, spindle::Response& res) {
