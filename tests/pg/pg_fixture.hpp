@@ -2,7 +2,7 @@
 // test PgServer, with short back-off so recovery is quick, a fixture that
 // starts the server before the fiber body runs (its blocking start-up is not
 // inside the scheduler), and bounded "wait until" polling.
-// Fiber contract: WaitUntil sleeps the calling fiber (must run in one).
+// WaitUntil and FibersAlive are in fiber_wait.hpp.
 #pragma once
 
 #include <chrono>
@@ -18,6 +18,7 @@
 #include <spindle/sync.hpp>
 
 #include "fiber_test.hpp"
+#include "fiber_wait.hpp"
 #include "pg_server.hpp"
 
 namespace spindle::test {
@@ -36,15 +37,6 @@ inline pg::Config PgConfigFor(const PgServer& server, size_t pool_size = 2) {
   return c;
 }
 
-inline bool WaitUntil(const std::function<bool()>& cond,
-                      std::chrono::milliseconds limit = 10000ms) {
-  const auto give_up = Clock::now() + limit;
-  while (!cond()) {
-    if (Clock::now() >= give_up) return false;
-    this_fiber::sleep_for(5ms);
-  }
-  return true;
-}
 
 class PgServerTest : public ::testing::Test {
  protected:
@@ -52,7 +44,5 @@ class PgServerTest : public ::testing::Test {
   void TearDown() override { server_.reset(); }
   std::unique_ptr<PgServer> server_;
 };
-
-inline size_t FibersAlive() { return Scheduler::current()->fibers_alive(); }
 
 }  // namespace spindle::test

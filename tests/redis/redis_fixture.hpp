@@ -1,7 +1,7 @@
 // Helpers for the Redis client tests: a client config pointing at a test
 // RedisServer, with short back-off so recovery is quick, and bounded
 // "wait until" polling for conditions that settle asynchronously.
-// Fiber contract: WaitUntil sleeps the calling fiber (must run in one).
+// WaitUntil and FibersAlive are in fiber_wait.hpp.
 #pragma once
 
 #include <chrono>
@@ -15,6 +15,7 @@
 #include <spindle/scheduler.hpp>
 
 #include "fiber_test.hpp"
+#include "fiber_wait.hpp"
 #include "redis_server.hpp"
 
 namespace spindle::test {
@@ -32,16 +33,6 @@ inline redis::Config ConfigFor(const RedisServer& server) {
   return c;
 }
 
-// Polls cond every 5 ms (in a fiber) until it holds or `limit` passes.
-inline bool WaitUntil(const std::function<bool()>& cond,
-                      std::chrono::milliseconds limit = 10000ms) {
-  const auto give_up = Clock::now() + limit;
-  while (!cond()) {
-    if (Clock::now() >= give_up) return false;
-    this_fiber::sleep_for(5ms);
-  }
-  return true;
-}
 
 // Starts a default redis-server before the fiber body runs (so its blocking
 // start-up wait is not inside the scheduler) and removes it afterwards.
@@ -51,8 +42,6 @@ class RedisServerTest : public ::testing::Test {
   void TearDown() override { server_.reset(); }
   std::unique_ptr<RedisServer> server_;
 };
-
-inline size_t FibersAlive() { return Scheduler::current()->fibers_alive(); }
 
 // connected_clients from INFO, asked over the client itself.
 inline long long ConnectedClients(const redis::Client& c) {

@@ -1,8 +1,6 @@
 // ClientCore (see client_core.hpp).
 #include "pg/client_core.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <cctype>
 #include <mutex>
@@ -14,22 +12,11 @@
 #include <spindle/fiber.hpp>
 #include <spindle/pg_errors.hpp>
 
+#include "engine/client_binding.hpp"
 #include "pg/query.hpp"
 
 namespace spindle::pg::impl {
 namespace {
-
-// libpq writes with send(MSG_NOSIGNAL) on Linux, but its SSL path may not;
-// a server that went away must never raise SIGPIPE in a worker.
-void IgnoreSigpipeOnce() {
-  static bool done = false;
-  if (done) return;
-  done = true;
-  struct sigaction current {};
-  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-    ::signal(SIGPIPE, SIG_IGN);
-  }
-}
 
 // The first keyword of a statement, upper-cased, after blanks and comments.
 std::string FirstKeyword(std::string_view sql) {
@@ -59,45 +46,28 @@ bool IsTransactionControl(std::string_view sql) {
   return std::any_of(std::begin(kWords), std::end(kWords), [&](const char* k) { return w == k; });
 }
 
-struct LiveClients {
-  std::mutex mutex;
-  std::vector<const ClientCore*> list;
-};
-LiveClients& Live() {
-  static LiveClients* live = new LiveClients;  // never destroyed: clients may outlive exit()
-  return *live;
-}
-
 }  // namespace
 
 Stats LiveClientsStats() {
-  LiveClients& live = Live();
-  std::lock_guard lock(live.mutex);
   Stats sum;
-  for (const ClientCore* c : live.list) {
-    Stats s = c->GetStats();
+  engine::LiveRegistry<ClientCore>::Instance().ForEach([&](const ClientCore& c) {
+    Stats s = c.GetStats();
     sum.queries += s.queries;
     sum.errors += s.errors;
     sum.timeouts += s.timeouts;
     sum.reconnects += s.reconnects;
     sum.pool_waits += s.pool_waits;
     sum.connections_open += s.connections_open;
-  }
+  });
   return sum;
 }
 
 ClientCore::ClientCore(Config config) : shared_((config.Validate(), std::move(config))) {
-  LiveClients& live = Live();
-  std::lock_guard lock(live.mutex);
-  live.list.push_back(this);
+  engine::LiveRegistry<ClientCore>::Instance().Add(this);
 }
 
 ClientCore::~ClientCore() {
-  {
-    LiveClients& live = Live();
-    std::lock_guard lock(live.mutex);
-    live.list.erase(std::find(live.list.begin(), live.list.end(), this));
-  }
+  engine::LiveRegistry<ClientCore>::Instance().Remove(this);
   if (closed_ || (!pool_ && !listener_)) return;
   if (Scheduler::current() == scheduler_) {
     try {
@@ -113,15 +83,7 @@ ClientCore::~ClientCore() {
 }
 
 void ClientCore::Bind() {
-  Scheduler* s = Scheduler::current();
-  if (s == nullptr) throw std::logic_error("postgres client used outside a fiber scheduler");
-  if (scheduler_ == nullptr) {
-    scheduler_ = s;
-    IgnoreSigpipeOnce();
-  } else if (scheduler_ != s) {
-    throw std::logic_error(
-        "postgres client used from another scheduler than the one it is bound to");
-  }
+  if (engine::BindToCurrent(scheduler_, "postgres client")) engine::IgnoreSigpipeOnce();
 }
 
 Pool& ClientCore::pool() {

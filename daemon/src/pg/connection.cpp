@@ -16,19 +16,10 @@
 namespace spindle::pg::impl {
 namespace {
 
-std::string OneLine(const char* msg) {
-  std::string s = msg != nullptr ? msg : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  for (char& c : s) {
-    if (c == '\n') c = ' ';
-  }
-  return s.empty() ? "unknown libpq error" : s;
-}
-
 // The server's NOTICE/WARNING messages go to our log, not libpq's stderr.
 void LogNotice(void* arg, const char* message) {
   const auto* shared = static_cast<const Shared*>(arg);
-  spdlog::debug("postgres '{}': {}", shared->name(), OneLine(message));
+  spdlog::debug("postgres '{}': {}", shared->name(), LibpqMessage(message));
 }
 
 // Connection failures have no SQLSTATE in libpq 15; these are the messages
@@ -87,7 +78,7 @@ bool Connection::Open(Deadline deadline) {
   ++shared_.connections_open;
   dead_ = false;
   if (PQstatus(pg_) == CONNECTION_BAD) {
-    Fail(OneLine(PQerrorMessage(pg_)));
+    Fail(LibpqMessage(PQerrorMessage(pg_)));
     return false;
   }
   PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
@@ -96,7 +87,7 @@ bool Connection::Open(Deadline deadline) {
     if (fd != fd_ && fd_ >= 0) forget_fd(fd_);  // libpq moved on to another address
     fd_ = fd;
     if (fd_ < 0) {
-      Fail(OneLine(PQerrorMessage(pg_)));
+      Fail(LibpqMessage(PQerrorMessage(pg_)));
       return false;
     }
     const IoWait w = wait_fd(fd_, poll == PGRES_POLLING_READING ? kReadable : kWritable, deadline);
@@ -112,7 +103,7 @@ bool Connection::Open(Deadline deadline) {
     poll = PQconnectPoll(pg_);
     if (poll == PGRES_POLLING_OK) break;
     if (poll == PGRES_POLLING_FAILED) {
-      Fail(OneLine(PQerrorMessage(pg_)));
+      Fail(LibpqMessage(PQerrorMessage(pg_)));
       return false;
     }
   }
@@ -122,7 +113,7 @@ bool Connection::Open(Deadline deadline) {
   }
   PQsetNoticeProcessor(pg_, &LogNotice, &shared_);
   if (PQsetnonblocking(pg_, 1) != 0 || PQenterPipelineMode(pg_) != 1) {
-    Fail("cannot enter pipeline mode: " + OneLine(PQerrorMessage(pg_)));
+    Fail("cannot enter pipeline mode: " + LibpqMessage(PQerrorMessage(pg_)));
     return false;
   }
   ready_ = true;
@@ -202,7 +193,7 @@ bool Connection::Send(PendingQuery* op, bool isolated) {
     // libpq could not queue it: the connection is broken. Anything
     // half-queued must never be followed by other fibers' statements; a
     // queued statement fails with the connection.
-    Discard(OneLine(PQerrorMessage(pg_)));
+    Discard(LibpqMessage(PQerrorMessage(pg_)));
     return queued;
   }
   // The writer ends the batch once the fibers that are ready have run, and
@@ -305,7 +296,7 @@ void Connection::Dispatch() noexcept {
 void Connection::Flush() noexcept {
   if (pg_ == nullptr) return;
   const int r = PQflush(pg_);
-  if (r < 0) Discard(OneLine(PQerrorMessage(pg_)));
+  if (r < 0) Discard(LibpqMessage(PQerrorMessage(pg_)));
   else if (r > 0) flush_.set();
 }
 
@@ -313,7 +304,7 @@ void Connection::WriterLoop() {
   while (!dead_ && !discarding_) {
     if (flush_.wait() != WaitStatus::kOk) break;
     if (open_batch_ > 0 && usable() && !SendSync()) {
-      Discard(OneLine(PQerrorMessage(pg_)));
+      Discard(LibpqMessage(PQerrorMessage(pg_)));
       break;
     }
     while (!dead_ && !discarding_ && pg_ != nullptr) {
@@ -321,7 +312,7 @@ void Connection::WriterLoop() {
       // PQflush may have read input to make room: hand it out.
       Dispatch();
       if (r < 0) {
-        Discard(OneLine(PQerrorMessage(pg_)));
+        Discard(LibpqMessage(PQerrorMessage(pg_)));
         break;
       }
       if (r == 0) break;
@@ -339,7 +330,7 @@ void Connection::Run() {
     const IoWait w = wait_fd(fd_, kReadable, Deadline::never());
     if (discarding_ || w.status != WaitStatus::kOk) break;
     if (PQconsumeInput(pg_) == 0) {
-      error_ = OneLine(PQerrorMessage(pg_));
+      error_ = LibpqMessage(PQerrorMessage(pg_));
       break;
     }
   }
@@ -408,7 +399,7 @@ bool Connection::CancelIfRunning(PendingQuery* op) {
     PQfreeCancel(cancel);
     return ok == 1 ? std::string() : std::string(buf);
   });
-  if (!err.empty()) spdlog::warn("postgres cancel request failed: {}", OneLine(err.c_str()));
+  if (!err.empty()) spdlog::warn("postgres cancel request failed: {}", LibpqMessage(err.c_str()));
   return true;
 }
 

@@ -15,14 +15,6 @@
 namespace spindle::pg::impl {
 namespace {
 
-std::string OneLine(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  for (char& c : s) {
-    if (c == '\n') c = ' ';
-  }
-  return s;
-}
-
 std::vector<std::string> SplitCommas(const std::string& s) {
   std::vector<std::string> out;
   size_t begin = 0;
@@ -42,12 +34,23 @@ bool IsIpLiteral(const std::string& h) {
 
 }  // namespace
 
+std::string LibpqMessage(const char* msg) {
+  std::string out;
+  for (const char* p = msg != nullptr ? msg : ""; *p != '\0'; ++p) {
+    const char c = (*p == '\n' || *p == '\t') ? ' ' : *p;
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out.empty() ? "unknown libpq error" : out;
+}
+
 std::string CheckConninfo(const std::string& conninfo) {
   if (conninfo.empty()) return "";
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
   if (opts == nullptr) {
-    std::string why = err != nullptr ? OneLine(err) : "cannot parse";
+    std::string why = err != nullptr ? LibpqMessage(err) : "cannot parse";
     PQfreemem(err);
     return why;
   }
@@ -93,7 +96,7 @@ ConnParams Build(const Config& config) {
     char* err = nullptr;
     PQconninfoOption* opts = PQconninfoParse(config.conninfo.c_str(), &err);
     if (opts == nullptr) {
-      std::string why = err != nullptr ? OneLine(err) : "cannot parse";
+      std::string why = err != nullptr ? LibpqMessage(err) : "cannot parse";
       PQfreemem(err);
       throw std::invalid_argument("postgres.conninfo: " + why);
     }

@@ -15,6 +15,10 @@
 
 namespace spindle::pg::impl {
 
+// A libpq message (PQerrorMessage, a cancel error) on one line: newlines and
+// tabs become spaces, runs of spaces one, trailing blanks dropped.
+std::string LibpqMessage(const char* msg);
+
 // "" if libpq can parse `conninfo`, else its message (one line).
 std::string CheckConninfo(const std::string& conninfo);
 

@@ -1,8 +1,6 @@
 // ClientCore (see client_core.hpp).
 #include "redis/client_core.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
@@ -15,72 +13,37 @@
 #include <spindle/fiber.hpp>
 #include <spindle/redis_errors.hpp>
 
+#include "engine/client_binding.hpp"
 #include "redis/pending_op.hpp"
 
 namespace spindle::redis::impl {
 namespace {
-
-// hiredis writes with write(2): a peer that went away would raise SIGPIPE and
-// kill the worker. Ignore it unless the process installed its own handler.
-void IgnoreSigpipeOnce() {
-  static bool done = false;
-  if (done) return;
-  done = true;
-  struct sigaction current {};
-  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-    ::signal(SIGPIPE, SIG_IGN);
-  }
-}
 
 constexpr char kMulti[] = "*1\r\n$5\r\nMULTI\r\n";
 constexpr char kExec[] = "*1\r\n$4\r\nEXEC\r\n";
 
 }  // namespace
 
-namespace {
-
-// Every live ClientCore, for LiveClientsStats(). Clients may be created and
-// destroyed on any thread (an app's init, a worker), hence the lock; never
-// destroyed, so a client in an app's static storage may outlive exit().
-struct LiveClients {
-  std::mutex mutex;
-  std::vector<const ClientCore*> list;
-};
-LiveClients& Live() {
-  static LiveClients* live = new LiveClients;
-  return *live;
-}
-
-}  // namespace
-
 Stats LiveClientsStats() {
-  LiveClients& live = Live();
-  std::lock_guard lock(live.mutex);
   Stats sum;
-  for (const ClientCore* c : live.list) {
-    Stats s = c->GetStats();
+  engine::LiveRegistry<ClientCore>::Instance().ForEach([&](const ClientCore& c) {
+    Stats s = c.GetStats();
     sum.commands += s.commands;
     sum.errors += s.errors;
     sum.timeouts += s.timeouts;
     sum.reconnects += s.reconnects;
     sum.pool_waits += s.pool_waits;
     sum.connections_open += s.connections_open;
-  }
+  });
   return sum;
 }
 
 ClientCore::ClientCore(Config config) : shared_((config.Validate(), std::move(config))) {
-  LiveClients& live = Live();
-  std::lock_guard lock(live.mutex);
-  live.list.push_back(this);
+  engine::LiveRegistry<ClientCore>::Instance().Add(this);
 }
 
 ClientCore::~ClientCore() {
-  {
-    LiveClients& live = Live();
-    std::lock_guard lock(live.mutex);
-    live.list.erase(std::find(live.list.begin(), live.list.end(), this));
-  }
+  engine::LiveRegistry<ClientCore>::Instance().Remove(this);
   if (closed_ || (!pool_ && !subscriber_)) return;
   if (Scheduler::current() == scheduler_) {
     try {
@@ -97,14 +60,7 @@ ClientCore::~ClientCore() {
 }
 
 void ClientCore::Bind() {
-  Scheduler* s = Scheduler::current();
-  if (s == nullptr) throw std::logic_error("redis client used outside a fiber scheduler");
-  if (scheduler_ == nullptr) {
-    scheduler_ = s;
-    IgnoreSigpipeOnce();
-  } else if (scheduler_ != s) {
-    throw std::logic_error("redis client used from another scheduler than the one it is bound to");
-  }
+  if (engine::BindToCurrent(scheduler_, "redis client")) engine::IgnoreSigpipeOnce();
 }
 
 Pool& ClientCore::pool() {
