@@ -1,10 +1,13 @@
-// pg::Config: defaults, FromJson through the key table, Validate, and the
-// server name messages use.
+// pg::Config: defaults, FromJson through the key table, Validate, the
+// server name messages use, and the libpq parameters built from it.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include <spindle/pg_config.hpp>
+
+#include "fiber_test.hpp"
+#include "pg/conninfo.hpp"
 
 namespace spindle::pg {
 namespace {
@@ -63,6 +66,40 @@ TEST(PgConfig, ValidateAndServerName) {
   EXPECT_EQ(c.ServerName().find("secret"), std::string::npos);
   c.conninfo = "'unterminated";
   EXPECT_THROW(c.Validate(), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace spindle::pg
+
+// Host names are resolved on the offload pool (never by libpq on the worker
+// thread): a name gets a hostaddr; IP literals and socket directories are
+// left to libpq; a name that does not resolve is a clear error.
+namespace spindle::pg {
+namespace {
+
+FIBER_TEST(PgConninfo, HostNamesAreResolvedOffTheWorkerThread) {
+  Config c;
+  c.conninfo = "host=localhost port=6543 dbname=app";
+  impl::ConnParams p = impl::Build(c);
+  EXPECT_EQ(impl::ResolveHosts(p), "");
+  const std::string addr = p.Get("hostaddr");
+  EXPECT_TRUE(addr == "127.0.0.1" || addr == "::1") << addr;
+  EXPECT_EQ(p.Get("host"), "localhost");  // kept for TLS and messages
+
+  c.conninfo = "host=/run/postgresql,127.0.0.1";
+  p = impl::Build(c);
+  EXPECT_EQ(impl::ResolveHosts(p), "");
+  EXPECT_EQ(p.Get("hostaddr"), "");  // nothing to resolve
+
+  c.conninfo = "host=no-such-host.invalid";
+  p = impl::Build(c);
+  EXPECT_NE(impl::ResolveHosts(p).find("no-such-host.invalid"), std::string::npos);
+
+  // Our defaults ride along; the user's own options are kept.
+  c.conninfo = "host=/tmp options='-c work_mem=8MB'";
+  p = impl::Build(c);
+  EXPECT_EQ(p.Get("options"), "-c work_mem=8MB -c DateStyle=ISO");
+  EXPECT_EQ(p.Get("fallback_application_name"), "spindled");
 }
 
 }  // namespace
