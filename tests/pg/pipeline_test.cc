@@ -84,6 +84,43 @@ FIBER_TEST_F(PgServerTest, AFailingStatementInThePipelineFailsOnlyItsFiber) {
   pg.close();
 }
 
+FIBER_TEST_F(PgServerTest, PreparedStatementsSurviveAFailedBatch) {
+  pg::Client pg(PgConfigFor(*server_, 1));
+  (void)pg.exec("SELECT 1");
+  // One batch per round, a fresh statement each: the failure comes before
+  // the execute that carries the Parse (round 0: the Parse is skipped, so
+  // it must be sent again), right after it (round 1: the Parse stays, though
+  // the batch was rolled back), or in the middle (round 2).
+  const int failing[] = {0, 1, 25};
+  for (int round = 0; round < 3; ++round) {
+    const std::string name = "double" + std::to_string(round);
+    pg.prepare(name, "SELECT $1::int * 2");
+    WaitGroup wg;
+    int ok = 0, failed = 0;
+    for (int f = 0; f < 50; ++f) {
+      wg.add();
+      spawn([&, f] {
+        try {
+          if (f == failing[round]) {
+            pg.exec("SELECT 1/0");
+          } else if (pg.execute(name, f).value<int32_t>() == 2 * f) {
+            ++ok;
+          }
+        } catch (const pg::QueryError& e) {
+          if (e.sqlstate() == "22012") ++failed;
+          else ADD_FAILURE() << e.what();
+        }
+        wg.done();
+      });
+    }
+    wg.wait();
+    EXPECT_EQ(ok, 49) << "round " << round;
+    EXPECT_EQ(failed, 1) << "round " << round;
+  }
+  EXPECT_GE(pg.stats().retried, 3u * 50);
+  pg.close();
+}
+
 FIBER_TEST_F(PgServerTest, StatementsThatCannotRunInABatchStillRun) {
   server_->Exec("CREATE TABLE t (id int PRIMARY KEY)");
   pg::Client pg(PgConfigFor(*server_, 1));
