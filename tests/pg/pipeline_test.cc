@@ -152,6 +152,44 @@ FIBER_TEST_F(PgServerTest, StatementsThatCannotRunInABatchStillRun) {
   pg.close();
 }
 
+FIBER_TEST_F(PgServerTest, CallersWaitingForRoomAreServedInOrder) {
+  // Far more fibers than pipeline room: each call waits for room, and no
+  // caller may be overtaken so often that its bounded wait runs out (fibers
+  // that just got an answer and call again queue behind the waiting ones).
+  pg::Config cfg = PgConfigFor(*server_, 1);
+  cfg.max_in_flight = 16;
+  cfg.pool_wait_timeout = 1000ms;
+  pg::Client pg(cfg);
+  (void)pg.exec("SELECT 1");
+  WaitGroup wg;
+  int errors = 0;
+  long calls = 0;
+  Clock::duration worst{};
+  const auto stop = Clock::now() + 3s;
+  for (int f = 0; f < 2000; ++f) {
+    wg.add();
+    spawn([&] {
+      while (Clock::now() < stop) {
+        const auto t0 = Clock::now();
+        try {
+          (void)pg.exec("SELECT 1");
+          ++calls;
+        } catch (const pg::Error& e) {
+          if (errors++ == 0) ADD_FAILURE() << e.what();
+        }
+        worst = std::max(worst, Clock::now() - t0);
+      }
+      wg.done();
+    });
+  }
+  wg.wait();
+  EXPECT_EQ(errors, 0);
+  EXPECT_GT(calls, 2000);
+  EXPECT_LT(worst, 1000ms);
+  EXPECT_GT(pg.stats().pool_waits, 1000u);
+  pg.close();
+}
+
 FIBER_TEST_F(PgServerTest, LargeResultsAndManyParametersFlowThroughThePipeline) {
   pg::Client pg(PgConfigFor(*server_, 1));
   WaitGroup wg;

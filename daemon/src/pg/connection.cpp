@@ -41,8 +41,14 @@ bool IsAuthFailure(const std::string& msg) {
 
 }  // namespace
 
-Connection::Connection(Shared& shared, spindle::WaitList* room, std::string role)
-    : shared_(shared), room_(room), role_(std::move(role)) {}
+Connection::Connection(Shared& shared, spindle::WaitList* room, std::string role,
+                       spindle::WaitList* idle)
+    : shared_(shared), room_(room), idle_(idle), role_(std::move(role)) {}
+
+void Connection::NotifyAll() noexcept {
+  room_->notify_all();
+  if (idle_ != nullptr) idle_->notify_all();
+}
 
 Connection::~Connection() {
   if (pg_ != nullptr) Teardown();
@@ -233,7 +239,13 @@ void Connection::FinishBatch(bool shared_batch) {
       }
     }
   }
-  room_->notify_all();
+  // One waiter per statement slot freed, in the order they came (waking
+  // them all would cost thousands of switches per batch when callers wait
+  // for room, and let callers that just got an answer overtake them); a
+  // transaction waiting for an empty pipeline, once it is.
+  for (size_t i = 0; i < batch.size() && room_->notify_one(); ++i) {
+  }
+  if (in_flight_ == 0 && idle_ != nullptr) idle_->notify_all();
   // A shared connection must be outside any transaction between batches
   // (exec() refuses BEGIN; this catches what slips through).
   if (shared_batch && pin == nullptr && fifo_.empty() &&
@@ -367,7 +379,7 @@ void Connection::Teardown() {
   }
   fd_ = -1;
   dead_ = true;
-  room_->notify_all();
+  NotifyAll();
 }
 
 void Connection::Discard(const std::string& reason) {
@@ -378,7 +390,7 @@ void Connection::Discard(const std::string& reason) {
   if (error_.empty()) error_ = reason;
   if (fd_ >= 0) forget_fd(fd_);  // wakes the reader (and the writer's wait)
   flush_.set();
-  room_->notify_all();
+  NotifyAll();
 }
 
 bool Connection::CancelIfRunning(PendingQuery* op) {

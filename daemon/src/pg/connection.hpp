@@ -60,8 +60,11 @@ struct Pin;
 
 class Connection {
  public:
-  // room: notified whenever a finished query frees pipeline room.
-  Connection(Shared& shared, spindle::WaitList* room, std::string role);
+  // room: one waiter notified per statement answered (pipeline room freed);
+  // idle (may be null): every waiter, when nothing is in flight any more.
+  // Both get every waiter when the connection changes state.
+  Connection(Shared& shared, spindle::WaitList* room, std::string role,
+             spindle::WaitList* idle = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -120,6 +123,8 @@ class Connection {
 
   Shared& shared_;
   spindle::WaitList* room_;
+  spindle::WaitList* idle_;
+  void NotifyAll() noexcept;
   const std::string role_;
   pg_conn* pg_ = nullptr;
   int fd_ = -1;

@@ -1,6 +1,8 @@
 // Pool (see pool.hpp).
 #include "pg/pool.hpp"
 
+#include <cstdint>
+
 #include <spdlog/spdlog.h>
 
 #include <spindle/fiber.hpp>
@@ -31,7 +33,7 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
   bool lost_logged = false;
   while (!shared_.closing) {
     slot.state = State::kConnecting;
-    Connection conn(shared_, &room_, "query");
+    Connection conn(shared_, &room_, "query", &idle_);
     slot.conn = &conn;
     bool was_ready = false;
     if (conn.Open(Deadline::after(shared_.config.connect_timeout))) {
@@ -46,7 +48,7 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
       lost_logged = false;
       outage_logged_ = false;
       slot.state = State::kReady;
-      room_.notify_all();
+      NotifyRoom(SIZE_MAX);
       conn.Run();  // until the connection dies
       if (!shared_.closing && !conn.discarded()) {
         ++shared_.stats.connections_lost;
@@ -72,13 +74,13 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
     // once; any other loss or failure backs off.
     if (was_ready && conn.discarded()) continue;
     slot.state = State::kBackoff;
-    room_.notify_all();  // waiters re-check: maybe every slot is down now
+    NotifyRoom(SIZE_MAX);  // waiters re-check: maybe every slot is down now
     (void)wake_.wait_until(
         Deadline::after(engine::BackoffDelay(shared_.config, attempt, rng_)), false);
   }
   slot.state = State::kClosed;
   --shared_.background_fibers;
-  room_.notify_all();
+  NotifyRoom(SIZE_MAX);
 }
 
 void Pool::FailFast() {
@@ -95,14 +97,17 @@ void Pool::CheckOpen() {
   }
 }
 
-void Pool::WaitForRoom(Deadline deadline, bool& waited, Deadline& wait_deadline) {
+void Pool::WaitForRoom(Deadline deadline, bool& waited, Deadline& wait_deadline, bool full,
+                       bool query) {
+  if (query) ++query_waiters_;
   if (!waited) {
     waited = true;
     ++shared_.stats.pool_waits;
     wait_deadline =
         Deadline::earliest(deadline, Deadline::after(shared_.config.pool_wait_timeout));
   }
-  const WaitStatus st = room_.wait_until(wait_deadline);
+  const WaitStatus st = (query ? room_ : idle_).wait_until(wait_deadline);
+  if (query) --query_waiters_;
   if (st == WaitStatus::kCancelled) {
     ++shared_.stats.errors;
     throw Cancelled();
@@ -115,10 +120,14 @@ void Pool::WaitForRoom(Deadline deadline, bool& waited, Deadline& wait_deadline)
       throw Timeout(shared_.name(), "postgres '" + shared_.name() +
                                         "': deadline passed while waiting for a connection");
     }
+    const std::string why =
+        full ? "every connection has max_in_flight (" +
+                   std::to_string(shared_.config.max_in_flight) + ") statements in flight"
+             : "last error: " + last_error_;
     throw Unavailable(shared_.name(),
                       "postgres '" + shared_.name() + "': no connection became usable within " +
-                          std::to_string(shared_.config.pool_wait_timeout.count()) +
-                          " ms (last error: " + last_error_ + ")");
+                          std::to_string(shared_.config.pool_wait_timeout.count()) + " ms (" +
+                          why + ")");
   }
 }
 
@@ -127,21 +136,27 @@ Connection* Pool::Acquire(Deadline deadline) {
   Deadline wait_deadline;
   for (;;) {
     CheckOpen();
+    if (!waited && query_waiters_ > 0) {
+      WaitForRoom(deadline, waited, wait_deadline, true, true);  // behind them
+      continue;
+    }
     Connection* best = nullptr;
     bool pending = false;
+    bool full = false;
     for (auto& s : slots_) {
       if (s->state == State::kConnecting) pending = true;
       Connection* c = s->conn;
       if (c == nullptr || !c->usable()) continue;
       if (c->pin != nullptr || c->reserved || c->in_flight() >= shared_.config.max_in_flight) {
         pending = true;  // it will be free again
+        full = full || c->in_flight() >= shared_.config.max_in_flight;
         continue;
       }
       if (best == nullptr || c->in_flight() < best->in_flight()) best = c;
     }
     if (best != nullptr) return best;
     if (!pending) FailFast();
-    WaitForRoom(deadline, waited, wait_deadline);
+    WaitForRoom(deadline, waited, wait_deadline, full, true);
   }
 }
 
@@ -155,7 +170,7 @@ Connection* Pool::Pin(struct Pin* pin, Deadline deadline) {
     ~Unreserve() {
       if (c != nullptr) {
         c->reserved = false;
-        pool.room_.notify_all();
+        pool.NotifyRoom(pool.shared_.config.max_in_flight);
       }
     }
   } unreserve{reserved, *this};
@@ -196,13 +211,19 @@ Connection* Pool::Pin(struct Pin* pin, Deadline deadline) {
       }
       if (!pending) FailFast();
     }
-    WaitForRoom(deadline, waited, wait_deadline);
+    WaitForRoom(deadline, waited, wait_deadline, false, false);
   }
 }
 
 void Pool::Unpin(Connection* conn) noexcept {
   conn->pin = nullptr;
-  room_.notify_all();
+  NotifyRoom(shared_.config.max_in_flight);  // an empty pipeline's worth
+}
+
+void Pool::NotifyRoom(size_t n) noexcept {
+  for (size_t i = 0; i < n && room_.notify_one(); ++i) {
+  }
+  idle_.notify_all();
 }
 
 void Pool::Close() {
@@ -210,7 +231,7 @@ void Pool::Close() {
     if (s->conn != nullptr) s->conn->Discard("client closed");
   }
   wake_.notify_all();
-  room_.notify_all();
+  NotifyRoom(SIZE_MAX);
   for (auto& s : slots_) {
     if (s->fiber.joinable()) s->fiber.join();
   }

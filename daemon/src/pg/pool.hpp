@@ -9,7 +9,8 @@
 // server's cores), skipping those a transaction holds or waits for. When
 // none is usable it fails fast if every slot is backing off (the server is
 // down), and otherwise waits, bounded by config.pool_wait_timeout, for one to
-// connect or to have room: never more connections than pool_size.
+// connect or to have room: never more connections than pool_size. Waiters
+// are served in order (a new caller queues behind them).
 // Pin() takes a connection for a transaction: the least loaded one is
 // reserved (no new shared queries), and handed over once its pipeline is
 // empty.
@@ -65,18 +66,27 @@ class Pool {
   };
 
   void SlotLoop(Slot& slot, size_t index);
-  // Waits on room_ for a change; throws when the wait fails.
-  void WaitForRoom(Deadline deadline, bool& waited, Deadline& wait_deadline);
+  // Waits on room_ (an Acquire: counted in query_waiters_) or idle_ (a
+  // Pin) for a change; throws when the wait fails (`full`: every usable
+  // connection had max_in_flight statements in flight, for the message).
+  void WaitForRoom(Deadline deadline, bool& waited, Deadline& wait_deadline, bool full,
+                   bool query);
+  // Wakes up to `n` Acquire waiters and every Pin waiter.
+  void NotifyRoom(size_t n) noexcept;
   [[noreturn]] void FailFast();
   void CheckOpen();
 
   Shared& shared_;
   std::vector<std::unique_ptr<Slot>> slots_;
-  spindle::WaitList room_;   // callers waiting for a usable connection
+  spindle::WaitList room_;   // Acquire callers waiting for a usable connection with room
+  spindle::WaitList idle_;   // Pin callers waiting for a connection to empty
   spindle::WaitList wake_;   // slot fibers backing off (woken by Close)
   std::string last_error_ = "not connected yet";
   bool last_auth_failed_ = false;
   bool outage_logged_ = false;
+  // Callers of Acquire waiting in room_: while there are any, a new caller
+  // queues behind them instead of taking the room a woken one was woken for.
+  size_t query_waiters_ = 0;
   std::mt19937 rng_;
 };
 
