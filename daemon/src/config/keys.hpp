@@ -1,5 +1,6 @@
 // keys.hpp: the key tables of spindled.yaml's own sections (schema.hpp); the
-// `redis:` table is config/redis_keys.hpp. The loader (config.cpp) reads each
+// `redis:` and `postgres:` tables are config/redis_keys.hpp and
+// config/postgres_keys.hpp. The loader (config.cpp) reads each
 // section through its table; tests hold every table against the struct
 // defaults, conf/spindled.yaml and docs/config.md.
 // Pure values; no thread or fiber contract.

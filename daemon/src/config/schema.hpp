@@ -1,6 +1,6 @@
 // schema.hpp: the key tables behind spindled.yaml. Every key of every
-// section — the daemon's own and `redis:` (also the JSON form apps pass to
-// redis::Config::FromJson) — is one row: name, kind, range, default (as
+// section — the daemon's own, `redis:` and `postgres:` (also the JSON form
+// apps pass to redis::Config::FromJson / pg::Config::FromJson) — is one row: name, kind, range, default (as
 // docs/config.md and conf/spindled.yaml write it), one line of doc, and the
 // setter that stores the converted value. The readers (schema_yaml.hpp for
 // the file, ApplyJson below for JSON) check unknown keys, kinds and ranges

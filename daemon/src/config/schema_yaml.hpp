@@ -1,7 +1,8 @@
 // schema_yaml.hpp: reads YAML maps through the key tables of schema.hpp,
 // failing with a ConfigError that carries the file, the line:column of the
 // offending node and the key path. Used by the spindled.yaml loader for every
-// section, `redis:` and each app's `config.redis` overrides included.
+// section, `redis:`, `postgres:` and each app's `config.redis` /
+// `config.postgres` overrides included.
 // Pure values; no thread or fiber contract.
 #pragma once
 

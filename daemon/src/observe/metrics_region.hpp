@@ -66,7 +66,7 @@ class MetricsRegion {
   uint64_t SlowByRouteValue(unsigned worker, uint32_t route) const noexcept;
 
   // Claims `worker`'s slot for the calling process: records its pid, counts a
-  // start, folds the previous process's Redis snapshot into the base, and
+  // start, folds the previous process's Redis/PostgreSQL snapshot into the base, and
   // resets the gauges and in-flight table the previous process left behind
   // (counters keep counting). Call once in a worker right after fork().
   void AttachWorker(unsigned worker) noexcept;

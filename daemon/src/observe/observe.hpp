@@ -62,8 +62,8 @@ void OnAccept() noexcept;
 // A fiber could not be started (its stack was refused).
 void OnSpawnFailure() noexcept;
 void OnConnectionClosed() noexcept;
-// Stores a sample of every sampled metric, the Redis client's counters
-// among them (metrics_table.hpp).
+// Stores a sample of every sampled metric, the Redis and PostgreSQL
+// clients' counters among them (metrics_table.hpp).
 void UpdateGauges(const GaugeSample& sample) noexcept;
 // Matches SchedulerOptions::on_slow_slice. Counts the event by route (the
 // fiber name, as set with this_fiber::set_name, looked up as "METHOD PATTERN"

@@ -1,6 +1,6 @@
 // recorder.hpp: the writing side of the metrics region for one worker slot:
 // what a worker calls on each request, connection, gauge sample (which
-// carries the Redis client's counters) and watchdog report.
+// carries the Redis and PostgreSQL clients' counters) and watchdog report.
 //
 // Thread contract: every call is a few relaxed atomic operations on shared
 // memory, never suspends, never allocates (except RegisterRoute's label
@@ -60,7 +60,7 @@ class Recorder {
   void OnAccept() noexcept;
   void OnSpawnFailure() noexcept;
   void OnConnectionClosed() noexcept;
-  // Stores every sampled metric (the Redis counters among them).
+  // Stores every sampled metric (the Redis and PostgreSQL counters among them).
   void UpdateGauges(const GaugeSample& sample) noexcept;
   // The engine watchdog's report (SchedulerOptions::on_slow_slice). `name` is
   // the fiber's name; a route label ("GET /x") or pattern is counted by route.

@@ -27,8 +27,9 @@ namespace {
 constexpr size_t kInitialReadBuffer = 4096;
 constexpr size_t kKeepReadBuffer = 64 * 1024;  // shrink back above this
 constexpr size_t kShedOnExhaustion = 16;        // idle connections closed per refusal
-// Retry-After of the 503 for an unhandled Redis failure: a few of the Redis
-// client's reconnect attempts (its back-off is capped at 2 s by default).
+// Retry-After of the 503 for an unhandled Redis or PostgreSQL failure: a few
+// of the clients' reconnect attempts (their back-off is capped at 2 s by
+// default).
 constexpr std::chrono::seconds kBackendRetryAfter{5};
 
 std::string_view View(const spindle_str_t& s) { return {s.data, s.len}; }
