@@ -261,7 +261,10 @@ void PgServer::Start() {
   std::vector<std::string> args = {
       std::string(kBinDir) + "/postgres", "-D", data_dir_, "-k", dir_,
       "-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-      "-c", "full_page_writes=off", "-p", "5432"};
+      "-c", "full_page_writes=off", "-p", "5432",
+      // Dynamic shared memory in files of the data dir, not /dev/shm: a
+      // chroot (scripts/fresh-check) or container may not mount it.
+      "-c", "dynamic_shared_memory_type=mmap"};
   if (options_.max_connections > 0) {
     args.insert(args.end(), {"-c", "max_connections=" + std::to_string(options_.max_connections)});
   }

@@ -1,7 +1,8 @@
 // PgServer: runs a real PostgreSQL 15 server for a test, in a fresh cluster
 // (initdb) in a temp dir under /tmp, listening only on its unix socket
 // <dir>/.s.PGSQL.5432 (listen_addresses='', so instances never clash on a
-// port), with fsync, synchronous_commit and full_page_writes off. Superuser
+// port), with fsync, synchronous_commit and full_page_writes off and dynamic
+// shared memory in files (no /dev/shm needed). Superuser
 // `spindle`, scram-sha-256 password auth on the socket.
 //
 // PostgreSQL refuses to run as root: when the test runs as root, initdb and
