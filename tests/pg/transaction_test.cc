@@ -142,6 +142,33 @@ FIBER_TEST_F(TxTest, OtherFibersNeverRunInsideAnotherFibersTransaction) {
   pg.close();
 }
 
+FIBER_TEST_F(TxTest, ATransactionWhoseConnectionBrokeFailsCleanly) {
+  pg::Client pg(PgConfigFor(*server_, 2));
+  auto tx = pg.transaction();
+  tx.exec("UPDATE acct SET n = 0 WHERE id = 1");
+  server_->Kill();
+  EXPECT_THROW(tx.exec("SELECT 1"), pg::Unavailable);
+  EXPECT_THROW(tx.exec("SELECT 1"), pg::Unavailable);  // the connection is gone
+  EXPECT_THROW(tx.commit(), pg::Unavailable);
+  EXPECT_FALSE(tx.active());
+  server_->Start();
+  // After the restart the pool serves again; the uncommitted write is gone.
+  ASSERT_TRUE(WaitUntil([&] {
+    try {
+      return pg.exec("SELECT n FROM acct WHERE id = 1").value<int32_t>() == 100;
+    } catch (const pg::Unavailable&) {
+      return false;
+    }
+  }, 15000ms));
+  auto tx3 = pg.transaction();
+  server_->Kill();
+  EXPECT_NO_THROW(tx3.rollback());  // gone with the connection: nothing to undo
+  EXPECT_FALSE(tx3.active());
+  EXPECT_EQ(pg.stats().pinned, 0u);
+  server_->Start();
+  pg.close();
+}
+
 FIBER_TEST_F(TxTest, SerializableConflictsAreQueryErrors) {
   pg::Client pg(PgConfigFor(*server_, 2));
   auto a = pg.transaction(pg::Isolation::kSerializable);

@@ -224,6 +224,12 @@ void ClientCore::End(Pin& pin, const char* sql, Deadline cap) {
   } catch (const QueryError&) {
     Release(pin);  // a failed COMMIT ended the transaction on the server
     throw;
+  } catch (const Unavailable&) {
+    // The connection broke: the server rolled the transaction back, which
+    // is all a ROLLBACK asked for.
+    Release(pin);
+    if (rollback) return;
+    throw;
   } catch (...) {
     // Timed out or cancelled: whatever the server did with it, a ROLLBACK
     // behind it leaves the connection outside any transaction.
