@@ -146,3 +146,46 @@ FIBER_TEST_F(RedisPipeline, TransactionsAreAtomicUnderConcurrency) {
 
 }  // namespace
 }  // namespace spindle::test
+
+namespace spindle::test {
+namespace {
+
+FIBER_TEST_F(RedisServerTest, CallersWaitingForRoomAreServedInOrder) {
+  // Far more fibers than pipeline room: each call waits for room, and no
+  // caller may be overtaken so often that its bounded wait runs out.
+  redis::Config cfg = ConfigFor(*server_);
+  cfg.pool_size = 1;
+  cfg.max_in_flight = 16;
+  cfg.pool_wait_timeout = 1000ms;
+  redis::Client redis(cfg);
+  (void)redis.command("PING");
+  WaitGroup wg;
+  int errors = 0;
+  long calls = 0;
+  Clock::duration worst{};
+  const auto stop = Clock::now() + 3s;
+  for (int f = 0; f < 2000; ++f) {
+    wg.add();
+    spawn([&] {
+      while (Clock::now() < stop) {
+        const auto t0 = Clock::now();
+        try {
+          (void)redis.command("PING");
+          ++calls;
+        } catch (const redis::Error& e) {
+          if (errors++ == 0) ADD_FAILURE() << e.what();
+        }
+        worst = std::max(worst, Clock::now() - t0);
+      }
+      wg.done();
+    });
+  }
+  wg.wait();
+  EXPECT_EQ(errors, 0);
+  EXPECT_GT(calls, 2000);
+  EXPECT_LT(worst, 1000ms);
+  redis.close();
+}
+
+}  // namespace
+}  // namespace spindle::test
