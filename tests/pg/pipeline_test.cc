@@ -3,6 +3,7 @@
 // writes of the others are kept (each statement is its own transaction).
 #include <set>
 
+#include "fiber_hammer.hpp"
 #include "pg_fixture.hpp"
 
 namespace spindle::test {
@@ -161,31 +162,10 @@ FIBER_TEST_F(PgServerTest, CallersWaitingForRoomAreServedInOrder) {
   cfg.pool_wait_timeout = 1000ms;
   pg::Client pg(cfg);
   (void)pg.exec("SELECT 1");
-  WaitGroup wg;
-  int errors = 0;
-  long calls = 0;
-  Clock::duration worst{};
-  const auto stop = Clock::now() + 3s;
-  for (int f = 0; f < 2000; ++f) {
-    wg.add();
-    spawn([&] {
-      while (Clock::now() < stop) {
-        const auto t0 = Clock::now();
-        try {
-          (void)pg.exec("SELECT 1");
-          ++calls;
-        } catch (const pg::Error& e) {
-          if (errors++ == 0) ADD_FAILURE() << e.what();
-        }
-        worst = std::max(worst, Clock::now() - t0);
-      }
-      wg.done();
-    });
-  }
-  wg.wait();
-  EXPECT_EQ(errors, 0);
-  EXPECT_GT(calls, 2000);
-  EXPECT_LT(worst, 1000ms);
+  const HammerResult r = Hammer(2000, 3s, [&] { (void)pg.exec("SELECT 1"); });
+  EXPECT_EQ(r.errors, 0) << r.first_error;
+  EXPECT_GT(r.calls, 2000);
+  EXPECT_LT(r.worst, 1000ms);
   EXPECT_GT(pg.stats().pool_waits, 1000u);
   pg.close();
 }

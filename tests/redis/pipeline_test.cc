@@ -9,6 +9,7 @@
 
 #include <spindle/sync.hpp>
 
+#include "fiber_hammer.hpp"
 #include "redis_fixture.hpp"
 
 namespace spindle::test {
@@ -159,31 +160,10 @@ FIBER_TEST_F(RedisServerTest, CallersWaitingForRoomAreServedInOrder) {
   cfg.pool_wait_timeout = 1000ms;
   redis::Client redis(cfg);
   (void)redis.command("PING");
-  WaitGroup wg;
-  int errors = 0;
-  long calls = 0;
-  Clock::duration worst{};
-  const auto stop = Clock::now() + 3s;
-  for (int f = 0; f < 2000; ++f) {
-    wg.add();
-    spawn([&] {
-      while (Clock::now() < stop) {
-        const auto t0 = Clock::now();
-        try {
-          (void)redis.command("PING");
-          ++calls;
-        } catch (const redis::Error& e) {
-          if (errors++ == 0) ADD_FAILURE() << e.what();
-        }
-        worst = std::max(worst, Clock::now() - t0);
-      }
-      wg.done();
-    });
-  }
-  wg.wait();
-  EXPECT_EQ(errors, 0);
-  EXPECT_GT(calls, 2000);
-  EXPECT_LT(worst, 1000ms);
+  const HammerResult r = Hammer(2000, 3s, [&] { (void)redis.command("PING"); });
+  EXPECT_EQ(r.errors, 0) << r.first_error;
+  EXPECT_GT(r.calls, 2000);
+  EXPECT_LT(r.worst, 1000ms);
   redis.close();
 }
 

@@ -3,12 +3,11 @@
 
 #include <cstdint>
 
-#include <spdlog/spdlog.h>
 
 #include <spindle/fiber.hpp>
 #include <spindle/pg_errors.hpp>
 
-#include "engine/backoff.hpp"
+#include "engine/slot_reconnects.hpp"
 #include "pg/transaction_pin.hpp"
 
 namespace spindle::pg::impl {
@@ -29,8 +28,8 @@ void Pool::Start() {
 }
 
 void Pool::SlotLoop(Slot& slot, size_t index) {
-  int attempt = 0;
-  bool lost_logged = false;
+  engine::SlotReconnects<Stats> reconnects("postgres", shared_.name(), shared_.stats,
+                                           outage_logged_, index, true);
   while (!shared_.closing) {
     slot.state = State::kConnecting;
     Connection conn(shared_, &room_, "query", &idle_);
@@ -38,35 +37,15 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
     bool was_ready = false;
     if (conn.Open(Deadline::after(shared_.config.connect_timeout))) {
       was_ready = true;
-      ++shared_.stats.connects;
-      if (slot.ever_ready || attempt > 0) ++shared_.stats.reconnects;
-      if (lost_logged) {
-        spdlog::info("postgres connection to '{}' restored (slot {})", shared_.name(), index);
-      }
-      slot.ever_ready = true;
-      attempt = 0;
-      lost_logged = false;
-      outage_logged_ = false;
+      reconnects.Connected();
       slot.state = State::kReady;
       NotifyRoom(SIZE_MAX);
       conn.Run();  // until the connection dies
-      if (!shared_.closing && !conn.discarded()) {
-        ++shared_.stats.connections_lost;
-        spdlog::warn("postgres connection to '{}' lost: {}", shared_.name(), conn.error());
-        lost_logged = true;
-      } else if (!shared_.closing) {
-        spdlog::warn("postgres connection to '{}' discarded: {}", shared_.name(), conn.error());
-      }
+      if (!shared_.closing) reconnects.Ended(conn.discarded(), conn.error());
     } else if (!shared_.closing) {
-      ++shared_.stats.connect_failures;
       last_error_ = conn.error();
       last_auth_failed_ = conn.auth_failed();
-      if (!outage_logged_) {
-        spdlog::error("postgres connect to '{}' failed: {}", shared_.name(), conn.error());
-        outage_logged_ = true;
-      }
-      lost_logged = true;
-      ++attempt;
+      reconnects.Failed(conn.error());
     }
     slot.conn = nullptr;
     if (shared_.closing) break;
@@ -75,8 +54,7 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
     if (was_ready && conn.discarded()) continue;
     slot.state = State::kBackoff;
     NotifyRoom(SIZE_MAX);  // waiters re-check: maybe every slot is down now
-    (void)wake_.wait_until(
-        Deadline::after(engine::BackoffDelay(shared_.config, attempt, rng_)), false);
+    (void)wake_.wait_until(Deadline::after(reconnects.Delay(shared_.config, rng_)), false);
   }
   slot.state = State::kClosed;
   --shared_.background_fibers;

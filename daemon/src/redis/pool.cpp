@@ -1,11 +1,10 @@
 // Pool (see pool.hpp).
 #include "redis/pool.hpp"
 
-#include <spdlog/spdlog.h>
 
 #include <spindle/redis_errors.hpp>
 
-#include "engine/backoff.hpp"
+#include "engine/slot_reconnects.hpp"
 
 namespace spindle::redis::impl {
 
@@ -25,8 +24,8 @@ void Pool::Start() {
 }
 
 void Pool::SlotLoop(Slot& slot, size_t index) {
-  int attempt = 0;
-  bool lost_logged = false;
+  engine::SlotReconnects<Stats> reconnects("redis", shared_.address, shared_.stats,
+                                           outage_logged_, index, false);
   while (!shared_.closing) {
     slot.state = State::kConnecting;
     Connection conn(shared_, &room_, "command");
@@ -34,34 +33,15 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
     bool was_ready = false;
     if (conn.Open(Deadline::after(shared_.config.connect_timeout))) {
       was_ready = true;
-      ++shared_.stats.connects;
-      if (slot.ever_ready || attempt > 0) ++shared_.stats.reconnects;
-      if (lost_logged) {
-        spdlog::info("redis connection to '{}' restored (slot {})", shared_.address, index);
-      }
-      slot.ever_ready = true;
-      attempt = 0;
-      lost_logged = false;
-      outage_logged_ = false;
+      reconnects.Connected();
       slot.state = State::kReady;
       room_.notify_all();
       conn.Run();  // until the connection dies
-      if (!shared_.closing && !conn.discarded()) {
-        ++shared_.stats.connections_lost;
-        spdlog::warn("redis connection to '{}' lost: {}", shared_.address, conn.error());
-        lost_logged = true;
-      }
+      if (!shared_.closing) reconnects.Ended(conn.discarded(), conn.error());
     } else if (!shared_.closing) {
-      ++shared_.stats.connect_failures;
       last_error_ = conn.error();
       last_auth_failed_ = conn.auth_failed();
-      // One line per outage for the whole pool, not one per slot and try.
-      if (!outage_logged_) {
-        spdlog::error("redis connect to '{}' failed: {}", shared_.address, conn.error());
-        outage_logged_ = true;
-      }
-      lost_logged = true;
-      ++attempt;
+      reconnects.Failed(conn.error());  // one line per outage for the whole pool
     }
     slot.conn = nullptr;
     if (shared_.closing) break;
@@ -70,7 +50,7 @@ void Pool::SlotLoop(Slot& slot, size_t index) {
     if (was_ready && conn.discarded()) continue;
     slot.state = State::kBackoff;
     room_.notify_all();  // waiters re-check: maybe every slot is down now
-    (void)wake_.wait_until(Deadline::after(engine::BackoffDelay(shared_.config, attempt, rng_)));
+    (void)wake_.wait_until(Deadline::after(reconnects.Delay(shared_.config, rng_)));
   }
   slot.state = State::kClosed;
   --shared_.background_fibers;

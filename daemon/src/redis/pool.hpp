@@ -49,7 +49,6 @@ class Pool {
   struct Slot {
     State state = State::kIdle;
     Connection* conn = nullptr;
-    bool ever_ready = false;
     Fiber fiber;
   };
 
