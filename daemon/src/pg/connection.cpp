@@ -89,9 +89,7 @@ bool Connection::Open(Deadline deadline) {
   }
   PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
   for (;;) {
-    const int fd = PQsocket(pg_);
-    if (fd != fd_ && fd_ >= 0) forget_fd(fd_);  // libpq moved on to another address
-    fd_ = fd;
+    fd_ = PQsocket(pg_);
     if (fd_ < 0) {
       Fail(LibpqMessage(PQerrorMessage(pg_)));
       return false;
@@ -106,6 +104,10 @@ bool Connection::Open(Deadline deadline) {
       Fail("client closed");
       return false;
     }
+    // PQconnectPoll may close this socket and open another (the next host
+    // or address), possibly with the same number: the reactor forgets it
+    // first, and the next wait registers whatever PQsocket() is then.
+    forget_fd(fd_);
     poll = PQconnectPoll(pg_);
     if (poll == PGRES_POLLING_OK) break;
     if (poll == PGRES_POLLING_FAILED) {
@@ -113,10 +115,7 @@ bool Connection::Open(Deadline deadline) {
       return false;
     }
   }
-  if (fd_ != PQsocket(pg_)) {
-    forget_fd(fd_);
-    fd_ = PQsocket(pg_);
-  }
+  fd_ = PQsocket(pg_);
   PQsetNoticeProcessor(pg_, &LogNotice, &shared_);
   if (PQsetnonblocking(pg_, 1) != 0 || PQenterPipelineMode(pg_) != 1) {
     Fail("cannot enter pipeline mode: " + LibpqMessage(PQerrorMessage(pg_)));
