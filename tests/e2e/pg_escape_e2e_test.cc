@@ -2,7 +2,8 @@
 // spindled and PostgreSQL 15, with tests/server's test app mounted at /app
 // and the app's `config.postgres` (AppContext::postgres_config): an
 // unhandled pg::Unavailable (server down) or pg::Timeout (query_timeout)
-// is a 503 with Retry-After and a log line naming the server; a QueryError
+// is a 503 with Retry-After and a log line naming the server (one a second
+// per route, however many requests fail); a QueryError
 // stays a 500; the client recovers when the server is back.
 #include "daemon_harness.hpp"
 #include "http_client.hpp"
@@ -70,6 +71,16 @@ TEST_F(PgEscapeE2E, ServerDownIs503WithRetryAfterThenRecovers) {
   EXPECT_TRUE(daemon().WaitForLog("handler for route '/app/pg/get': postgres at '" +
                                   stack_->pg->dir()))
       << daemon().Log();
+  // The outage is logged once a second per route, not once per request.
+  const std::string line = "handler for route '/app/pg/get': postgres at";
+  const size_t before = daemon().CountLog(line);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(Get("/app/pg/get").status, 503);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  std::this_thread::sleep_for(200ms);  // the log is written by the daemon
+  const size_t logged = daemon().CountLog(line) - before;
+  EXPECT_LE(logged, static_cast<size_t>(std::chrono::duration_cast<std::chrono::seconds>(took).count()) + 1)
+      << logged << " lines for 30 requests in " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
   stack_->pg->Start();
   WaitForPg();
 }

@@ -7,6 +7,7 @@
 
 #include "observe/observe.hpp"
 #include "server/handler_call.hpp"
+#include "server/log_throttle.hpp"
 #include "server/observe_hooks.hpp"
 #include "server/stats.hpp"
 #include "server/strings.hpp"
@@ -31,6 +32,8 @@ constexpr size_t kShedOnExhaustion = 16;        // idle connections closed per r
 // of the clients' reconnect attempts (their back-off is capped at 2 s by
 // default).
 constexpr std::chrono::seconds kBackendRetryAfter{5};
+// At most one "answering 503" warning per route in this interval.
+constexpr std::chrono::seconds kBackendLogInterval{1};
 
 std::string_view View(const spindle_str_t& s) { return {s.data, s.len}; }
 
@@ -586,10 +589,22 @@ void Connection::RunRoute() {
       return;
     case Kind::kHttp:
       return FailResponse(outcome.status, outcome.message, outcome.message);
-    case Kind::kUnavailable:
-      spdlog::warn("handler for route '{}': {}, answering 503", request_.route(),
-                   outcome.message);
+    case Kind::kUnavailable: {
+      // One line per route per second while the backend is down, not one per
+      // request; the lines held back are counted on the next one.
+      thread_local LogThrottle throttle(kBackendLogInterval);
+      uint64_t held = 0;
+      if (throttle.Allow(request_.route(), Clock::now(), &held)) {
+        if (held == 0) {
+          spdlog::warn("handler for route '{}': {}, answering 503", request_.route(),
+                       outcome.message);
+        } else {
+          spdlog::warn("handler for route '{}': {}, answering 503 ({} more like it since "
+                       "the last line)", request_.route(), outcome.message, held);
+        }
+      }
       return FailResponse(503, ReasonPhrase(503), outcome.message, kBackendRetryAfter);
+    }
     case Kind::kError:
       ++w_.stats().handler_errors;
       spdlog::error("handler for route '{}' failed: '{}'", request_.route(), outcome.message);
