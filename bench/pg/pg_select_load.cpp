@@ -6,7 +6,7 @@
 // --connections pipelined connections. A warm-up second (connections open,
 // statement prepared on each, stacks pooled) is not counted; then queries
 // answered within --duration seconds are counted and timed (steady_clock
-// around each call, kept in a log-linear histogram: ~3% resolution).
+// around each call; exact percentiles, as the other load tools report them).
 // Prints one JSON line:
 //   {"tps":..., "queries":..., "errors":..., "seconds":..., "connections":...,
 //    "fibers":..., "p50_ms":..., "p99_ms":..., "max_pipeline_depth":...}
@@ -14,19 +14,21 @@
 //
 //   pg_select_load --conninfo 'host=/tmp/pg port=5432 user=spindle dbname=postgres'
 //                  --connections 2 --fibers 1000 --duration 10 --accounts 1000000
-#include <array>
-#include <bit>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include <spindle/fiber.hpp>
 #include <spindle/pg.hpp>
 #include <spindle/scheduler.hpp>
 #include <spindle/sync.hpp>
+
+#include "http1.hpp"  // bench::Percentile, shared with the HTTP load tools
 
 namespace {
 
@@ -68,47 +70,6 @@ Options Parse(int argc, char** argv) {
   return o;
 }
 
-// Latency in microseconds, log-linear: values below 32 exactly, then 32
-// sub-buckets per power of two.
-class Histogram {
- public:
-  void Record(uint64_t us) noexcept {
-    ++counts_[Index(us)];
-    ++count_;
-  }
-  uint64_t count() const noexcept { return count_; }
-  // The midpoint of the bucket holding the q-quantile, in milliseconds.
-  double QuantileMs(double q) const noexcept {
-    if (count_ == 0) return 0;
-    const auto rank = static_cast<uint64_t>(q * static_cast<double>(count_ - 1)) + 1;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < counts_.size(); ++i) {
-      seen += counts_[i];
-      if (seen >= rank) return Midpoint(i) / 1000.0;
-    }
-    return Midpoint(counts_.size() - 1) / 1000.0;
-  }
-
- private:
-  static constexpr int kSubBits = 5;
-  static constexpr uint64_t kSub = 1u << kSubBits;
-  static size_t Index(uint64_t us) noexcept {
-    if (us < kSub) return static_cast<size_t>(us);
-    const int msb = 63 - std::countl_zero(us);
-    const int shift = msb - kSubBits;
-    return static_cast<size_t>((msb - kSubBits + 1) * kSub + ((us >> shift) & (kSub - 1)));
-  }
-  static double Midpoint(size_t i) noexcept {
-    if (i < kSub) return static_cast<double>(i);
-    const int msb = static_cast<int>(i / kSub) + kSubBits - 1;
-    const int shift = msb - kSubBits;
-    const double low = static_cast<double>((kSub + i % kSub) << shift);
-    return low + static_cast<double>((uint64_t{1} << shift) - 1) / 2;
-  }
-  std::array<uint64_t, 64 * kSub> counts_{};
-  uint64_t count_ = 0;
-};
-
 // xorshift64*: a cheap per-fiber generator (the aid only needs to spread).
 struct Random {
   uint64_t state;
@@ -126,7 +87,7 @@ struct Totals {
   Phase phase = Phase::kWarmup;
   uint64_t queries = 0;
   uint64_t errors = 0;
-  Histogram latency;
+  std::vector<uint32_t> latency_us;  // one per counted query (exact percentiles)
   bool reported = false;  // the first error's message went to stderr
 };
 
@@ -152,7 +113,7 @@ void Loop(const spindle::pg::Client& pg, const Options& o, Totals& t, uint64_t s
       ++t.queries;
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
           std::chrono::steady_clock::now() - start);
-      t.latency.Record(static_cast<uint64_t>(us.count()));
+      t.latency_us.push_back(static_cast<uint32_t>(us.count()));
     } else {
       ++t.errors;
       (void)spindle::this_fiber::sleep_for(std::chrono::milliseconds(1));  // no hot spin
@@ -206,12 +167,14 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     (void)wg.wait_for(std::chrono::seconds(30));  // each fiber finishes its last query
     const spindle::pg::Stats s = pg.stats();
+    std::sort(t.latency_us.begin(), t.latency_us.end());
     std::printf("{\"tps\":%.1f,\"queries\":%llu,\"errors\":%llu,\"seconds\":%.3f,"
                 "\"connections\":%zu,\"fibers\":%d,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
                 "\"max_pipeline_depth\":%zu}\n",
                 static_cast<double>(t.queries) / secs, static_cast<unsigned long long>(t.queries),
                 static_cast<unsigned long long>(t.errors), secs, o.connections, o.fibers,
-                t.latency.QuantileMs(0.5), t.latency.QuantileMs(0.99), s.max_pipeline_depth);
+                bench::Percentile(t.latency_us, 50) / 1000.0,
+                bench::Percentile(t.latency_us, 99) / 1000.0, s.max_pipeline_depth);
     std::fflush(stdout);
     if (t.errors > 0 || t.queries == 0) rc = 1;
     pg.close();       // fails any call still in flight,
