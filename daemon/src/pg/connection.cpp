@@ -1,7 +1,6 @@
 // Connection (see connection.hpp).
 #include "pg/connection.hpp"
 
-#include <cstring>
 
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
@@ -25,18 +24,10 @@ void LogNotice(void* arg, const char* message) {
 // Connection failures have no SQLSTATE in libpq 15; these are the messages
 // of class 28 (invalid authorization) and of pg_hba.conf refusals.
 bool IsAuthFailure(const std::string& msg) {
-  static const char* const kMarks[] = {"authentication failed", "no password supplied",
-                                       "no pg_hba.conf entry", "does not exist",
-                                       "password is required", "role"};
-  for (const char* m : kMarks) {
-    if (msg.find(m) != std::string::npos) {
-      // "database ... does not exist" is not about credentials.
-      if (std::strcmp(m, "does not exist") == 0 && msg.find("role") == std::string::npos) continue;
-      if (std::strcmp(m, "role") == 0 && msg.find("does not exist") == std::string::npos) continue;
-      return true;
-    }
-  }
-  return false;
+  auto has = [&](const char* part) { return msg.find(part) != std::string::npos; };
+  return has("authentication failed") || has("no password supplied") ||
+         has("no pg_hba.conf entry") || has("password is required") ||
+         (has("role") && has("does not exist"));
 }
 
 }  // namespace
