@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine/fiber_deadline.hpp"
 #include "engine/scheduler_impl.hpp"
 
 namespace spindle {
@@ -65,6 +66,41 @@ void Fiber::cancel() noexcept {
 bool Fiber::done() const noexcept {
   return ctx_ != nullptr && ctx_->state == FiberContext::State::kDone;
 }
+
+namespace engine {
+
+Deadline InheritedDeadline() noexcept {
+  SchedulerImpl* sched = SchedulerImpl::Current();
+  if (sched == nullptr || !sched->InFiber()) return Deadline::never();
+  return Deadline::at(sched->Running()->inherited_deadline);
+}
+
+void SetInheritedDeadline(Deadline deadline) noexcept {
+  SchedulerImpl* sched = SchedulerImpl::Current();
+  if (sched == nullptr || !sched->InFiber()) return;
+  sched->Running()->inherited_deadline = deadline.time_point();
+}
+
+FiberContext* CurrentFiber() noexcept {
+  SchedulerImpl* sched = SchedulerImpl::Current();
+  if (sched == nullptr || !sched->InFiber()) return nullptr;
+  return sched->Running();
+}
+
+void SetInterruptible(FiberContext* fc, bool on) noexcept {
+  if (fc == nullptr) return;
+  if (on) {
+    ++fc->interruptible;
+  } else if (fc->interruptible > 0 && --fc->interruptible == 0) {
+    fc->wake_early = false;
+  }
+}
+
+void InterruptFiber(FiberContext* fc) noexcept {
+  if (fc != nullptr) fc->sched->Interrupt(fc);
+}
+
+}  // namespace engine
 
 namespace this_fiber {
 

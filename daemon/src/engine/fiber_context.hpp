@@ -59,10 +59,18 @@ class FiberContext {
   WaitStatus wake_status = WaitStatus::kOk;
   bool cancellable = false;   // the current wait ends on cancel()
   bool cancelled = false;
+  // Interrupting (fiber_deadline.hpp): inside how many interruptible scopes
+  // it is, and whether an Interrupt() found it not waiting (its next wait in
+  // the scope then ends at once).
+  uint8_t interruptible = 0;
+  bool wake_early = false;
   bool unwinding = false;     // being destroyed by ~Scheduler: never park
   bool is_dispatcher = false;
   bool started = false;       // its function has been entered
   int refs = 0;               // the scheduler while alive + a Fiber handle
+  // The deadline Redis and PostgreSQL calls of this fiber inherit (a request
+  // handler's, fiber_deadline.hpp); never by default.
+  Clock::time_point inherited_deadline = Clock::time_point::max();
 
   // The C++ runtime's caught/uncaught exception state while switched out
   // (exception_state.hpp): a fiber may suspend inside a catch block.

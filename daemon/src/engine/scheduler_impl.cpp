@@ -110,6 +110,9 @@ FiberContext* SchedulerImpl::Spawn(std::function<void()> fn, std::string name) {
   fc->sched = this;
   fc->refs = 2;
   fc->cancelled = false;
+  fc->interruptible = 0;
+  fc->wake_early = false;
+  fc->inherited_deadline = Clock::time_point::max();
   fc->unwinding = false;
   fc->started = false;
   fc->wake_status = WaitStatus::kOk;
@@ -146,6 +149,15 @@ void SchedulerImpl::Cancel(FiberContext* fc) noexcept {
   fc->cancelled = true;
   if (fc->state == FiberContext::State::kParked && fc->cancellable) {
     Wake(fc, WaitStatus::kCancelled);
+  }
+}
+
+void SchedulerImpl::Interrupt(FiberContext* fc) noexcept {
+  if (fc->state == FiberContext::State::kDone || fc->interruptible == 0) return;
+  if (fc->state == FiberContext::State::kParked && fc->cancellable) {
+    Wake(fc, WaitStatus::kTimeout);
+  } else {
+    fc->wake_early = true;
   }
 }
 

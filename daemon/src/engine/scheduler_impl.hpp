@@ -63,6 +63,10 @@ class SchedulerImpl {
   FiberContext* Spawn(std::function<void()> fn, std::string name);
   void Release(FiberContext* fc) noexcept;
   void Cancel(FiberContext* fc) noexcept;
+  // Inside an interruptible scope: ends the fiber's current cancellable wait
+  // as if its deadline had passed (kTimeout), or, when it is not in one, its
+  // next one in the scope (fiber_deadline.hpp). Outside one: nothing.
+  void Interrupt(FiberContext* fc) noexcept;
   void SetName(FiberContext* fc, std::string name);
 
   FiberContext* Running() const noexcept { return running_; }
@@ -263,6 +267,19 @@ inline WaitStatus SchedulerImpl::Park(Deadline deadline, bool cancellable) {
   self->state = FiberContext::State::kParked;
   self->cancellable = cancellable;
   if (!deadline.is_never()) timers_.Arm(self, deadline.time_point());
+  if (cancellable && self->wake_early) {
+    // Interrupted before it parked: the wait ends at once, as a timeout,
+    // after the other ready fibers had their turn.
+    self->wake_early = false;
+    Wake(self, WaitStatus::kTimeout);
+    FiberContext* next = NextToRun();
+    if (next == self) {
+      self->state = FiberContext::State::kRunning;
+      return self->wake_status;
+    }
+    SwitchTo(next);
+    return self->wake_status;
+  }
   SwitchTo(NextToRun());
   return self->wake_status;
 }

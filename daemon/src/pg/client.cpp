@@ -3,6 +3,7 @@
 #include <spindle/pg_client.hpp>
 
 #include "pg/client_core.hpp"
+#include "engine/fiber_deadline.hpp"
 
 namespace spindle::pg {
 
@@ -30,7 +31,8 @@ Transaction Client::transaction(Isolation isolation) const {
 }
 
 Subscription Client::listen(std::string channel) const {
-  const Deadline d = Deadline::earliest(cap_, Deadline::after(config().query_timeout));
+  const Deadline d = Deadline::earliest(Deadline::earliest(cap_, engine::InheritedDeadline()),
+                                        Deadline::after(config().query_timeout));
   return Subscription(core_->listener().Listen(std::move(channel), d));
 }
 

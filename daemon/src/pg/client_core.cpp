@@ -1,5 +1,6 @@
 // ClientCore (see client_core.hpp).
 #include "pg/client_core.hpp"
+#include "engine/fiber_deadline.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -108,7 +109,10 @@ Listener& ClientCore::listener() {
 }
 
 Deadline ClientCore::CallDeadline(Deadline cap) {
-  const Deadline d = Deadline::earliest(cap, Deadline::after(shared_.config.query_timeout));
+  // A request handler's calls are capped by its request's deadline too.
+  const Deadline d = Deadline::earliest(
+      Deadline::earliest(cap, engine::InheritedDeadline()),
+      Deadline::after(shared_.config.query_timeout));
   if (d.passed()) {
     ++shared_.stats.errors;
     ++shared_.stats.timeouts;

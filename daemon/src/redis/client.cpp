@@ -4,6 +4,7 @@
 #include <spindle/redis_pubsub.hpp>
 
 #include "redis/client_core.hpp"
+#include "engine/fiber_deadline.hpp"
 
 namespace spindle::redis {
 
@@ -27,12 +28,14 @@ Pipeline Client::pipeline() const { return Pipeline(*this); }
 Transaction Client::transaction() const { return Transaction(*this); }
 
 Subscription Client::subscribe(std::vector<std::string> channels) const {
-  const Deadline d = Deadline::earliest(cap_, Deadline::after(config().command_timeout));
+  const Deadline d = Deadline::earliest(Deadline::earliest(cap_, engine::InheritedDeadline()),
+                                        Deadline::after(config().command_timeout));
   return Subscription(core_->subscriber().Subscribe(std::move(channels), false, d));
 }
 
 Subscription Client::psubscribe(std::vector<std::string> patterns) const {
-  const Deadline d = Deadline::earliest(cap_, Deadline::after(config().command_timeout));
+  const Deadline d = Deadline::earliest(Deadline::earliest(cap_, engine::InheritedDeadline()),
+                                        Deadline::after(config().command_timeout));
   return Subscription(core_->subscriber().Subscribe(std::move(patterns), true, d));
 }
 

@@ -1,5 +1,6 @@
 // ClientCore (see client_core.hpp).
 #include "redis/client_core.hpp"
+#include "engine/fiber_deadline.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -82,7 +83,10 @@ Subscriber& ClientCore::subscriber() {
 }
 
 Deadline ClientCore::CallDeadline(Deadline cap) {
-  const Deadline d = Deadline::earliest(cap, Deadline::after(shared_.config.command_timeout));
+  // A request handler's calls are capped by its request's deadline too.
+  const Deadline d = Deadline::earliest(
+      Deadline::earliest(cap, engine::InheritedDeadline()),
+      Deadline::after(shared_.config.command_timeout));
   if (d.passed()) {
     ++shared_.stats.errors;
     ++shared_.stats.timeouts;

@@ -10,6 +10,7 @@
 #include "server/accept_loop.hpp"
 #include "server/admin_server.hpp"
 #include "server/connection.hpp"
+#include "server/draining.hpp"
 #include "server/observe_hooks.hpp"
 #include "server/ready_signal.hpp"
 #include "server/stats.hpp"
@@ -75,6 +76,7 @@ constexpr std::chrono::milliseconds kDrainPoll{50};
 
 void Drain(WorkerContext& ctx) {
   ctx.draining = true;
+  BeginDraining();  // draining() is true; DrainWake waits end
   for (Connection* c = ctx.connections; c; c = c->next) c->BeginDrain();
   const Deadline deadline = Deadline::after(ctx.config.drain_timeout);
   while (ctx.open_connections > 0 && !deadline.passed()) {
@@ -119,6 +121,7 @@ void WorkerMain(const config::Config& cfg, int listen_fd, std::vector<LoadedApp>
   forget_fd(listen_fd);
   ::close(listen_fd);
   Drain(ctx);
+  RunShutdownHooks(apps);
   signals.cancel();
   signals.join();
   const WorkerStats& s = worker_stats();
