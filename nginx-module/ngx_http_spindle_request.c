@@ -2,8 +2,9 @@
 /*
  * ngx_http_spindle_request.c: builds the request frames sent to spindled.
  *
- * The REQUEST_HEAD frame (method, URI, path, protocol, spindle_param
- * values and the request headers in arrival order) is built in two passes,
+ * The REQUEST_HEAD frame (method, URI, path, protocol, the client's
+ * address, the scheme and the host, spindle_param values and the request
+ * headers in arrival order) is built in two passes,
  * the way the uwsgi module builds its packet: a length helper per part
  * (URI, params, headers) sizes it, then the matching write helper fills
  * one buffer through the codec's primitives (spindle_request_head_begin,
@@ -30,6 +31,8 @@ typedef struct {
     uintptr_t                      escape;       /* bytes escaping adds */
     ngx_uint_t                     nparams;
     ngx_uint_t                     nheaders;
+    ngx_str_t                      scheme;       /* $scheme */
+    ngx_str_t                      host;         /* $host */
     size_t                         payload;      /* the frame's payload */
 } ngx_http_spindle_head_t;
 
@@ -47,6 +50,8 @@ static size_t ngx_http_spindle_uri_len(ngx_http_request_t *r,
     ngx_http_spindle_head_t *h);
 static u_char *ngx_http_spindle_write_uri(ngx_http_request_t *r,
     ngx_http_spindle_head_t *h, u_char *p);
+static void ngx_http_spindle_scheme_host(ngx_http_request_t *r,
+    ngx_http_spindle_head_t *h);
 static ngx_uint_t ngx_http_spindle_param_lengths(ngx_http_script_engine_t *le,
     size_t *key_len, size_t *val_len);
 static size_t ngx_http_spindle_params_len(ngx_http_request_t *r,
@@ -454,6 +459,35 @@ ngx_http_spindle_write_headers(ngx_http_request_t *r, u_char *p)
 }
 
 
+/*
+ * $scheme and $host as nginx's own variables compute them: "https" on a TLS
+ * connection; the validated Host (lowercased, no port, or the request
+ * line's absolute URI host), else the server block's name.
+ */
+
+static void
+ngx_http_spindle_scheme_host(ngx_http_request_t *r, ngx_http_spindle_head_t *h)
+{
+    ngx_http_core_srv_conf_t  *cscf;
+
+    ngx_str_set(&h->scheme, "http");
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        ngx_str_set(&h->scheme, "https");
+    }
+#endif
+
+    if (r->headers_in.server.len) {
+        h->host = r->headers_in.server;
+
+    } else {
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+        h->host = cscf->server_name;
+    }
+}
+
+
 /* pass 1: the length of every field, checked against the protocol */
 
 static ngx_int_t
@@ -461,6 +495,7 @@ ngx_http_spindle_size_head(ngx_http_request_t *r,
     ngx_http_spindle_loc_conf_t *slcf, ngx_http_spindle_head_t *h)
 {
     h->uri_len = ngx_http_spindle_uri_len(r, h);
+    ngx_http_spindle_scheme_host(r, h);
 
     /* the path the location was matched on (decoded, dot segments merged):
      * the daemon routes on it, never on the raw URI */
@@ -469,7 +504,10 @@ ngx_http_spindle_size_head(ngx_http_request_t *r,
                  + SPINDLE_STR_SIZE(r->method_name.len)
                  + SPINDLE_STR_SIZE(h->uri_len)
                  + SPINDLE_STR_SIZE(r->uri.len)
-                 + SPINDLE_STR_SIZE(r->http_protocol.len);
+                 + SPINDLE_STR_SIZE(r->http_protocol.len)
+                 + SPINDLE_STR_SIZE(r->connection->addr_text.len)
+                 + SPINDLE_STR_SIZE(h->scheme.len)
+                 + SPINDLE_STR_SIZE(h->host.len);
 
     h->payload += ngx_http_spindle_params_len(r, &slcf->params, &h->nparams);
 
@@ -534,6 +572,10 @@ ngx_http_spindle_write_head(ngx_http_request_t *r,
     p = spindle_put_str(p, r->uri.data, (uint32_t) r->uri.len);
     p = spindle_put_str(p, r->http_protocol.data,
                         (uint32_t) r->http_protocol.len);
+    p = spindle_put_str(p, r->connection->addr_text.data,
+                        (uint32_t) r->connection->addr_text.len);
+    p = spindle_put_str(p, h->scheme.data, (uint32_t) h->scheme.len);
+    p = spindle_put_str(p, h->host.data, (uint32_t) h->host.len);
 
     p = ngx_http_spindle_write_params(r, &slcf->params, p);
     if (p == NULL) {

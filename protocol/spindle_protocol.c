@@ -456,6 +456,8 @@ spindle_request_head_size(const spindle_request_head_t *h)
     return SPINDLE_REQUEST_HEAD_FIXED
            + SPINDLE_STR_SIZE(h->method.len) + SPINDLE_STR_SIZE(h->uri.len)
            + SPINDLE_STR_SIZE(h->path.len) + SPINDLE_STR_SIZE(h->protocol.len)
+           + SPINDLE_STR_SIZE(h->remote_addr.len) + SPINDLE_STR_SIZE(h->scheme.len)
+           + SPINDLE_STR_SIZE(h->host.len)
            + spindle_fields_size(h->params, h->nparams)
            + spindle_fields_size(h->headers, h->nheaders);
 }
@@ -474,6 +476,9 @@ spindle_request_head_encode(uint8_t *out, const spindle_request_head_t *h)
     p = spindle_put_str(p, h->uri.data, h->uri.len);
     p = spindle_put_str(p, h->path.data, h->path.len);
     p = spindle_put_str(p, h->protocol.data, h->protocol.len);
+    p = spindle_put_str(p, h->remote_addr.data, h->remote_addr.len);
+    p = spindle_put_str(p, h->scheme.data, h->scheme.len);
+    p = spindle_put_str(p, h->host.data, h->host.len);
     p = spindle_fields_encode(p, h->params, h->nparams);
     return spindle_fields_encode(p, h->headers, h->nheaders);
 }
@@ -531,7 +536,10 @@ spindle_request_head_start(const uint8_t *payload, size_t len,
         || (rc = spindle_get_str(r, &out->method)) != SPINDLE_OK
         || (rc = spindle_get_str(r, &out->uri)) != SPINDLE_OK
         || (rc = spindle_get_str(r, &out->path)) != SPINDLE_OK
-        || (rc = spindle_get_str(r, &out->protocol)) != SPINDLE_OK)
+        || (rc = spindle_get_str(r, &out->protocol)) != SPINDLE_OK
+        || (rc = spindle_get_str(r, &out->remote_addr)) != SPINDLE_OK
+        || (rc = spindle_get_str(r, &out->scheme)) != SPINDLE_OK
+        || (rc = spindle_get_str(r, &out->host)) != SPINDLE_OK)
     {
         return rc;
     }

@@ -1,6 +1,6 @@
 /*
  * spindle_protocol.h: the framed wire protocol between ngx_http_spindle_module
- * and spindled, version 2. Plain C99, no allocation, no nginx or C++
+ * and spindled, version 3. Plain C99, no allocation, no nginx or C++
  * dependency: the nginx module and the daemon both compile this header and
  * spindle_protocol.c. docs/protocol.md is the prose specification.
  *
@@ -9,7 +9,7 @@
  *   +---------+--------+-----------+-----------------------------+
  *   | 0       | 1      | 2..3      | 4..7                        |
  *   | version | type   | reserved  | payload length (u32 LE)     |
- *   | (= 2)   |        | (= 0)     |                             |
+ *   | (= 3)   |        | (= 0)     |                             |
  *   +---------+--------+-----------+-----------------------------+
  *
  * All integers are little-endian. A string is a u32 LE length and that many
@@ -21,6 +21,7 @@
  *   u16 flags (bit 0: a body follows), u16 param count, u16 header count,
  *   u16 reserved (0), i64 content length (-1: unknown, e.g. chunked),
  *   string method, string uri, string path, string protocol,
+ *   string remote_addr, string scheme, string host,
  *   params  (string name, string value) * param count,
  *   headers (string name, string value) * header count.
  * RESPONSE_HEAD payload:
@@ -32,7 +33,10 @@
  * `uri` is the request target as the client sent it (query included);
  * `path` is the path nginx matched its location on: percent-decoded, dot
  * segments resolved, slashes merged (nginx's r->uri). The daemon routes on
- * `path`, never on `uri`.
+ * `path`, never on `uri`. `remote_addr` is the client's address as nginx
+ * sees it ($remote_addr, after realip), `scheme` is "http" or "https"
+ * ($scheme), `host` is nginx's $host (the Host header's name lowercased,
+ * without the port, or the server's name when the request has none).
  *
  * Lengths are checked against limits before anything is allocated; any
  * violation is a malformed frame, and the receiver closes the connection.
@@ -54,8 +58,9 @@
 extern "C" {
 #endif
 
-/* 2: REQUEST_HEAD carries `path` (version 1 routed on the raw URI). */
-#define SPINDLE_PROTOCOL_VERSION   2
+/* 2: REQUEST_HEAD carries `path` (version 1 routed on the raw URI).
+ * 3: REQUEST_HEAD carries `remote_addr`, `scheme` and `host`. */
+#define SPINDLE_PROTOCOL_VERSION   3
 #define SPINDLE_FRAME_HEADER_SIZE  8
 
 /* Hard ceilings; each side may configure lower limits. */
@@ -138,6 +143,9 @@ typedef struct {
     spindle_str_t     uri;
     spindle_str_t     path;
     spindle_str_t     protocol;
+    spindle_str_t     remote_addr;
+    spindle_str_t     scheme;
+    spindle_str_t     host;
     spindle_field_t  *params;       /* caller-owned array */
     uint16_t          nparams;
     spindle_field_t  *headers;      /* caller-owned array */
@@ -194,7 +202,8 @@ spindle_status_t spindle_get_str(spindle_reader_t *r, spindle_str_t *s);
 /* Writing a head: *_head_begin writes the frame header (for a payload of
  * `payload_len` bytes) and the head's fixed part at `out`, and returns
  * where the strings go. A request head continues with spindle_put_str for
- * method, uri, path and protocol, then nparams and nheaders fields; a
+ * method, uri, path, protocol, remote_addr, scheme and host, then nparams
+ * and nheaders fields; a
  * response head with nheaders fields (spindle_put_field). */
 uint8_t *spindle_request_head_begin(uint8_t *out, uint32_t payload_len,
     uint16_t flags, uint16_t nparams, uint16_t nheaders,

@@ -1,6 +1,7 @@
-// chat.cpp: the chat example app: long polling on Redis Pub/Sub. Routes
-// (below the mount):
-//   GET  /                           a small HTML page whose script long-polls
+// chat.cpp: the chat example app: server-sent events and long polling on
+// Redis Pub/Sub. Routes (below the mount):
+//   GET  /                           a small HTML page: EventSource on /events,
+//                                    falling back to the long poll
 //   (the bare mount redirects to the mount + "/": the server's router does it)
 //   POST /rooms/{room}/messages      JSON {"user", "text"} -> stored, published;
 //                                    201 with the message {id, user, text, time}
@@ -8,10 +9,18 @@
 //                                    messages with id > N (oldest first) at once
 //                                    if there are any; otherwise waits up to
 //                                    poll_timeout for the next one; [] on timeout
+//                                    (and at once when the worker drains)
+//   GET  /rooms/{room}/events        text/event-stream: the stored messages after
+//                                    Last-Event-ID (all of them on a first
+//                                    connection), then each new one, event id =
+//                                    message id; heartbeat comments every
+//                                    sse_heartbeat; ends when the worker drains
+//                                    (the browser reconnects with Last-Event-ID)
 // Config (the app's `config:` subtree): redis (spindle::redis::Config keys
 // over the top-level `redis:` section: AppContext::redis_config()),
 // templates (directory), poll_timeout (a duration: "25s", "500ms"; default
-// 25s), max_messages (per room, default 100), key_prefix ("chat:").
+// 25s), sse_heartbeat (a duration, default 15s), max_messages (per room,
+// default 100), key_prefix ("chat:").
 //
 // Thread/fiber contract: init runs once per worker in a fiber and builds that
 // worker's Redis client and template cache. A waiting poll parks its request
@@ -21,13 +30,16 @@
 // failure escapes the handler: the server answers 503 with Retry-After (and
 // a Redis call cancelled with the client ends the handler quietly).
 #include <spindle/app.hpp>
+#include <spindle/lifecycle.hpp>
 #include <spindle/mustache_cache.hpp>
 #include <spindle/mustache_response.hpp>
 #include <spindle/redis.hpp>
+#include <spindle/sse.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -46,6 +58,7 @@ struct App {
   std::shared_ptr<spindle::TemplateCache> templates;
   std::string mount;
   std::chrono::milliseconds poll_timeout{25000};
+  std::chrono::milliseconds sse_heartbeat{15000};
 };
 
 std::string Room(spindle::Request& req) {
@@ -78,15 +91,16 @@ void PostMessage(App& app, spindle::Request& req, spindle::Response& res) {
 }
 
 // Parks on the subscription until a message newer than `since` arrives
-// (appended to `out`, with whatever else already arrived) or the poll
-// timeout passes. False when the fiber was cancelled (client gone).
+// (appended to `out`, with whatever else already arrived), the poll
+// timeout passes, or the worker begins to drain (a reload: the client polls
+// again, at the new worker). False when the fiber was cancelled (client gone).
 bool Wait(App& app, spindle::redis::Subscription& sub, const std::string& room, long long since,
           nlohmann::json& out) {
   spdlog::debug("chat: poll waiting in room '{}' since '{}'", room, since);
   spindle::Deadline deadline = spindle::Deadline::after(app.poll_timeout);
   spindle::redis::Message m;
   for (;;) {
-    spindle::ChannelStatus st = sub.pop_until(m, deadline);
+    spindle::ChannelStatus st = spindle::wake_on_drain([&] { return sub.pop_until(m, deadline); });
     if (st == spindle::ChannelStatus::kCancelled) return false;
     if (st == spindle::ChannelStatus::kClosed) {
       throw spindle::redis::Unavailable(app.store.address(), "redis subscription closed");
@@ -118,6 +132,41 @@ void Poll(App& app, spindle::Request& req, spindle::Response& res) {
   res.send(200, "application/json", out.dump() + "\n");
 }
 
+// The id of the last event a reconnecting EventSource saw; 0 without one.
+long long LastEventId(const spindle::EventStream& stream) {
+  std::string_view id = stream.last_event_id().value_or("");
+  long long n = 0;
+  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
+  return ec == std::errc() && end == id.data() + id.size() && n > 0 ? n : 0;
+}
+
+void Events(App& app, spindle::Request& req, spindle::Response& res) {
+  std::string room = Room(req);
+  // Subscribed before the history is read, as in Poll(): a message stored
+  // in between arrives twice and is sent once (ids only go up).
+  spindle::redis::Subscription sub = app.store.Subscribe(room);
+  spindle::EventStreamOptions options;
+  options.heartbeat = app.sse_heartbeat;
+  spindle::EventStream stream(req, res, options);
+  long long last = LastEventId(stream);
+  auto send = [&stream, &last](const nlohmann::json& msg) {
+    long long id = MessageId(msg);
+    if (id <= last) return;
+    stream.send(msg.dump(), "message", std::to_string(id));
+    last = id;
+  };
+  for (const nlohmann::json& msg : app.store.Since(room, last)) send(msg);
+  spindle::redis::Message m;
+  for (;;) {
+    spindle::ChannelStatus st = stream.next(sub, m);
+    if (st == spindle::ChannelStatus::kClosed) {
+      throw spindle::redis::Unavailable(app.store.address(), "redis subscription closed");
+    }
+    if (st != spindle::ChannelStatus::kSuccess) return;  // drain, or the client left
+    send(nlohmann::json::parse(m.payload, nullptr, false));
+  }
+}
+
 void Page(App& app, spindle::Request& req, spindle::Response& res) {
   std::string room = req.query("room").value_or("lobby");
   if (!RoomStore::ValidRoom(room)) room = "lobby";
@@ -141,11 +190,17 @@ void Init(spindle::AppContext& ctx) {
   if (app->poll_timeout.count() <= 0) {
     throw std::invalid_argument(ctx.name() + ".poll_timeout: must be more than 0");
   }
+  app->sse_heartbeat = ctx.config_duration("sse_heartbeat", app->sse_heartbeat);
+  if (app->sse_heartbeat.count() <= 0) {
+    throw std::invalid_argument(ctx.name() + ".sse_heartbeat: must be more than 0");
+  }
   ctx.get("/", [app](spindle::Request& q, spindle::Response& s) { Page(*app, q, s); });
   ctx.post("/rooms/{room}/messages",
            [app](spindle::Request& q, spindle::Response& s) { PostMessage(*app, q, s); });
   ctx.get("/rooms/{room}/messages",
           [app](spindle::Request& q, spindle::Response& s) { Poll(*app, q, s); });
+  ctx.get("/rooms/{room}/events",
+          [app](spindle::Request& q, spindle::Response& s) { Events(*app, q, s); });
 }
 
 }  // namespace

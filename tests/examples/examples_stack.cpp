@@ -21,6 +21,7 @@ ExamplesStack::ExamplesStack() {
            "      redis: " + redis_cfg +
            "\n  - name: chatshort\n    path: " CHAT_APP "\n    mount: /chatshort\n"
            "    config:\n      templates: " CHAT_TEMPLATES "\n      poll_timeout: 300ms\n"
+           "      sse_heartbeat: 200ms\n"
            "      redis: " + redis_cfg + "\n";
   daemon = std::make_unique<DaemonHarness>(d);
   NginxOptions n;

@@ -134,7 +134,9 @@ check_request_head(const uint8_t *payload, uint32_t len)
     CHECK(a.flags == b.flags && a.content_length == b.content_length);
     CHECK(str_eq(a.method, b.method) && str_eq(a.uri, b.uri)
           && str_eq(a.path, b.path)
-          && str_eq(a.protocol, b.protocol));
+          && str_eq(a.protocol, b.protocol)
+          && str_eq(a.remote_addr, b.remote_addr)
+          && str_eq(a.scheme, b.scheme) && str_eq(a.host, b.host));
     CHECK(a.nparams == b.nparams && a.nheaders == b.nheaders);
     CHECK(fields_eq(a.params, b.params, a.nparams));
     CHECK(fields_eq(a.headers, b.headers, a.nheaders));

@@ -210,6 +210,9 @@ void FakeDaemon::Serve(int fd) {
     req.uri.assign(head.uri.data, head.uri.len);
     req.path.assign(head.path.data, head.path.len);
     req.protocol.assign(head.protocol.data, head.protocol.len);
+    req.remote_addr.assign(head.remote_addr.data, head.remote_addr.len);
+    req.scheme.assign(head.scheme.data, head.scheme.len);
+    req.host.assign(head.host.data, head.host.len);
     req.flags = head.flags;
     req.content_length = head.content_length;
     req.params = ToHeaders(head.params, head.nparams);

@@ -31,6 +31,7 @@ namespace spindle::test {
 
 struct FakeRequest {
   std::string method, uri, path, protocol;
+  std::string remote_addr, scheme, host;  // nginx's $remote_addr, $scheme, $host
   uint16_t flags = 0;
   int64_t content_length = 0;
   Headers params;

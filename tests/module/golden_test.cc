@@ -36,7 +36,7 @@ void ExpectGoldenResponse(const HttpResponse& resp) {
   EXPECT_EQ(resp.body, "Hello");
 }
 
-std::string RequestEnd() { return std::string("\x02\x03\0\0\0\0\0\0", 8); }
+std::string RequestEnd() { return std::string("\x03\x03\0\0\0\0\0\0", 8); }
 
 TEST(ModuleGolden, GetIsTheRequestHeadVectorAndTheResponseVectorDecodes) {
   ModuleRig rig(ReplyWithGoldenResponse, kGoldenLocations);

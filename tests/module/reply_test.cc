@@ -43,6 +43,8 @@ TEST(ModuleReply, RequestHeadCarriesMethodUriProtocolParamsAndHeaders) {
   EXPECT_EQ(r.method, "GET");
   EXPECT_EQ(r.uri, "/path/x%20y?a=1&b=2");  // raw, as the client sent it
   EXPECT_EQ(r.protocol, "HTTP/1.1");
+  EXPECT_EQ(r.remote_addr, "127.0.0.1");  // sent without a spindle_param
+  EXPECT_EQ(r.scheme, "http");
   EXPECT_EQ(r.flags, 0);
   EXPECT_EQ(r.content_length, 0);
   EXPECT_TRUE(r.ended);
@@ -66,6 +68,39 @@ TEST(ModuleReply, RequestHeadCarriesMethodUriProtocolParamsAndHeaders) {
   EXPECT_TRUE(reqs[1].params.empty());
   EXPECT_EQ(reqs[2].uri, "/new/a%20b?q=1");  // rebuilt from the rewritten URI
   EXPECT_FALSE(rig.nginx.WorkerCrashed());
+}
+
+// The client's address, scheme and host go in every head (no spindle_param
+// needed) as nginx's $remote_addr, $scheme and $host: the Host header
+// lowercased without its port, the server's name without one, and the
+// address realip made of X-Real-IP from a trusted proxy.
+TEST(ModuleReply, RequestHeadCarriesRemoteAddrSchemeAndHost) {
+  ModuleRig rig([](FakeConnection& c, const FakeRequest& r) { c.Send(DescribeReply(r)); },
+                R"(
+    server_name named.example;
+    location / { spindle_pass fake; }
+    location /proxied/ {
+      set_real_ip_from 127.0.0.1;
+      real_ip_header X-Real-IP;
+      spindle_pass fake;
+    }
+  )");
+  HttpClient client(rig.nginx.port());
+  client.SendRaw("GET /a HTTP/1.1\r\nHost: Shop.Example.COM:8080\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(client.ReadResponse().status, 200);
+  HttpClient old(rig.nginx.port());
+  old.SendRaw("GET /b HTTP/1.0\r\n\r\n");
+  ASSERT_EQ(old.ReadResponse().status, 200);
+  HttpResponse resp = HttpGet(rig.nginx.port(), "/proxied/c", {{"X-Real-IP", "203.0.113.9"}});
+  ASSERT_EQ(resp.status, 200);
+
+  auto reqs = rig.daemon.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[0].host, "shop.example.com");
+  EXPECT_EQ(reqs[0].scheme, "http");
+  EXPECT_EQ(reqs[0].remote_addr, "127.0.0.1");
+  EXPECT_EQ(reqs[1].host, "named.example");  // no Host: the server's name
+  EXPECT_EQ(reqs[2].remote_addr, "203.0.113.9");
 }
 
 TEST(ModuleReply, StatusHeadersAndBodyInSeveralFrames) {

@@ -65,6 +65,9 @@ TEST(Golden, RequestHeadGetEncodesToVector) {
   h.uri = S("/hello?x=1");
   h.path = S("/hello");
   h.protocol = S("HTTP/1.1");
+  h.remote_addr = S("127.0.0.1");
+  h.scheme = S("http");
+  h.host = S("a");
   h.params = params;
   h.nparams = 1;
   h.headers = headers;
@@ -75,7 +78,8 @@ TEST(Golden, RequestHeadGetEncodesToVector) {
 // The primitives the module's request encoder uses, on the same vector.
 TEST(Golden, RequestHeadGetWithThePrimitives) {
   const size_t payload = SPINDLE_REQUEST_HEAD_FIXED + SPINDLE_STR_SIZE(3) + SPINDLE_STR_SIZE(10) +
-                         SPINDLE_STR_SIZE(6) + SPINDLE_STR_SIZE(8) + SPINDLE_FIELD_SIZE(11, 0) +
+                         SPINDLE_STR_SIZE(6) + SPINDLE_STR_SIZE(8) + SPINDLE_STR_SIZE(9) +
+                         SPINDLE_STR_SIZE(4) + SPINDLE_STR_SIZE(1) + SPINDLE_FIELD_SIZE(11, 0) +
                          SPINDLE_FIELD_SIZE(4, 1);
   Bytes out(SPINDLE_FRAME_HEADER_SIZE + payload);
   uint8_t* p = spindle_request_head_begin(out.data(), payload, 0, 1, 1, 0);
@@ -83,6 +87,9 @@ TEST(Golden, RequestHeadGetWithThePrimitives) {
   p = spindle_put_str(p, "/hello?x=1", 10);
   p = spindle_put_str(p, "/hello", 6);
   p = spindle_put_str(p, "HTTP/1.1", 8);
+  p = spindle_put_str(p, "127.0.0.1", 9);
+  p = spindle_put_str(p, "http", 4);
+  p = spindle_put_str(p, "a", 1);
   p = spindle_put_field(p, "SCRIPT_NAME", 11, "", 0);
   p = spindle_put_field(p, "Host", 4, "a", 1);
   EXPECT_EQ(p, out.data() + out.size());
@@ -127,6 +134,9 @@ TEST(Golden, RequestHeadGetDecodes) {
   EXPECT_EQ(Str(h.uri), "/hello?x=1");
   EXPECT_EQ(Str(h.path), "/hello");
   EXPECT_EQ(Str(h.protocol), "HTTP/1.1");
+  EXPECT_EQ(Str(h.remote_addr), "127.0.0.1");
+  EXPECT_EQ(Str(h.scheme), "http");
+  EXPECT_EQ(Str(h.host), "a");
   ASSERT_EQ(h.nparams, 1);
   EXPECT_EQ(Str(params[0].name), "SCRIPT_NAME");
   EXPECT_EQ(Str(params[0].value), "");

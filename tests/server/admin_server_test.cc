@@ -434,16 +434,17 @@ TEST_F(AdminServerTest, UnknownFirstByteCloses) {
 }
 
 TEST_F(AdminServerTest, MalformedSpindleFramesClose) {
-  std::string bad_type("\x02\x09\x00\x00\x00\x00\x00\x00", 8);
-  std::string bad_reserved("\x02\x01\x01\x00\x00\x00\x00\x00", 8);
-  std::string too_long("\x02\x01\x00\x00\xff\xff\xff\x00", 8);  // head over the limit
-  std::string end_first("\x02\x03\x00\x00\x00\x00\x00\x00", 8);  // END with no head
-  std::string truncated_head = "\x02\x01" + std::string("\x00\x00\x04\x00\x00\x00", 6) + "abcd";
-  std::string response_frame = std::string("\x02\x04\x00\x00\x00\x00\x00\x00", 8);
+  std::string bad_type("\x03\x09\x00\x00\x00\x00\x00\x00", 8);
+  std::string bad_reserved("\x03\x01\x01\x00\x00\x00\x00\x00", 8);
+  std::string too_long("\x03\x01\x00\x00\xff\xff\xff\x00", 8);  // head over the limit
+  std::string end_first("\x03\x03\x00\x00\x00\x00\x00\x00", 8);  // END with no head
+  std::string truncated_head = "\x03\x01" + std::string("\x00\x00\x04\x00\x00\x00", 6) + "abcd";
+  std::string response_frame = std::string("\x03\x04\x00\x00\x00\x00\x00\x00", 8);
   std::string old_version("\x01\x01\x00\x00\x00\x00\x00\x00", 8);  // a version 1 module
-  static_assert(SPINDLE_PROTOCOL_VERSION == 2, "the frames above are version 2");
+  std::string version_2("\x02\x01\x00\x00\x00\x00\x00\x00", 8);    // a version 2 module
+  static_assert(SPINDLE_PROTOCOL_VERSION == 3, "the frames above are version 3");
   for (const std::string& bad : {bad_type, bad_reserved, too_long, end_first, truncated_head,
-                                 response_frame, old_version}) {
+                                 response_frame, old_version, version_2}) {
     int fd = Connect();
     SendAll(fd, bad);
     EXPECT_EQ(ReadToEof(fd), "");

@@ -76,6 +76,9 @@ void FrameClient::SendHead(const std::string& method, const std::string& uri,
   const std::string path = path_in ? *path_in : uri.substr(0, uri.find('?'));
   head.path = {path.data(), static_cast<uint32_t>(path.size())};
   head.protocol = {"HTTP/1.1", 8};
+  head.remote_addr = {remote_addr.data(), static_cast<uint32_t>(remote_addr.size())};
+  head.scheme = {scheme.data(), static_cast<uint32_t>(scheme.size())};
+  head.host = {host.data(), static_cast<uint32_t>(host.size())};
   head.params = p.data();
   head.nparams = static_cast<uint16_t>(p.size());
   head.headers = h.data();

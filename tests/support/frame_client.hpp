@@ -66,6 +66,12 @@ class FrameClient {
   bool WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   void Close();
 
+  // What the next heads carry as the client's address, scheme and host
+  // (nginx's $remote_addr, $scheme, $host).
+  std::string remote_addr = "127.0.0.1";
+  std::string scheme = "http";
+  std::string host = "localhost";
+
  private:
   bool Fill(std::chrono::milliseconds timeout);
 

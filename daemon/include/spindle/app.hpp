@@ -26,10 +26,51 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace spindle {
+
+// Middleware: a hook that runs around an app's handlers (auth checks,
+// request IDs, CORS headers, timing). Before hooks run in the order they
+// were registered, the app's (AppContext::before) first, then the route's;
+// one that answers (res.send(), res.finish(), or anything that sends the
+// head) or throws ends the request there: the later before hooks and the
+// handler do not run, and an exception is answered as a handler's would be
+// (HttpError: its status). After hooks run, in the order registered (the
+// route's, then the app's), once the handler returned or a before hook
+// answered; an exception from the handler skips them. The head may already
+// have gone out then (send() sends it): an after hook reads res.status()
+// but can no longer set headers. Hooks may suspend, like handlers.
+using Hook = std::function<void(Request&, Response&)>;
+
+namespace detail {
+struct HookChain {
+  std::vector<Hook> before;
+  std::vector<Hook> after;
+};
+}  // namespace detail
+
+// What AppContext::route() returns: adds hooks to that one route.
+//   ctx.get("/admin", Admin).before(RequireLogin);
+class RouteHooks {
+ public:
+  explicit RouteHooks(std::shared_ptr<detail::HookChain> chain) : chain_(std::move(chain)) {}
+  RouteHooks& before(Hook h) {
+    chain_->before.push_back(std::move(h));
+    return *this;
+  }
+  RouteHooks& after(Hook h) {
+    chain_->after.push_back(std::move(h));
+    return *this;
+  }
+
+ private:
+  std::shared_ptr<detail::HookChain> chain_;
+};
 
 class AppContext {
  public:
@@ -70,14 +111,26 @@ class AppContext {
                                             std::chrono::milliseconds fallback) const;
 
   // Register a route below the mount point: `pattern` starts with '/'.
-  void route(std::string method, const std::string& pattern, Handler h) {
-    router_.add(std::move(method), mount_ + pattern, std::move(h));
-  }
-  void get(const std::string& p, Handler h) { route("GET", p, std::move(h)); }
-  void post(const std::string& p, Handler h) { route("POST", p, std::move(h)); }
-  void put(const std::string& p, Handler h) { route("PUT", p, std::move(h)); }
-  void del(const std::string& p, Handler h) { route("DELETE", p, std::move(h)); }
-  void any(const std::string& p, Handler h) { route("*", p, std::move(h)); }
+  // The result adds hooks to this route only.
+  RouteHooks route(std::string method, const std::string& pattern, Handler h);
+  RouteHooks get(const std::string& p, Handler h) { return route("GET", p, std::move(h)); }
+  RouteHooks post(const std::string& p, Handler h) { return route("POST", p, std::move(h)); }
+  RouteHooks put(const std::string& p, Handler h) { return route("PUT", p, std::move(h)); }
+  RouteHooks del(const std::string& p, Handler h) { return route("DELETE", p, std::move(h)); }
+  RouteHooks any(const std::string& p, Handler h) { return route("*", p, std::move(h)); }
+
+  // Hooks for every route of this app, registered before or after this
+  // call (see Hook).
+  void before(Hook h) { hooks_->before.push_back(std::move(h)); }
+  void after(Hook h) { hooks_->after.push_back(std::move(h)); }
+
+  // Runs when the worker stops (after its drain: no request of it is still
+  // running), in the worker's fiber, apps in reverse order of `apps:`,
+  // hooks of one app in reverse order of registration. May suspend (close
+  // a connection, flush a buffer); an exception is logged and the next hook
+  // runs. Not run when the worker is killed or crashes.
+  void on_shutdown(std::function<void()> fn) { shutdown_.push_back(std::move(fn)); }
+  std::vector<std::function<void()>>& shutdown_hooks() { return shutdown_; }
 
   // Set by the SPINDLE_APP wrapper when init throws.
   std::string error;
@@ -91,10 +144,12 @@ class AppContext {
   bool redis_configured_;
   pg::Config postgres_;
   bool postgres_configured_;
+  std::shared_ptr<detail::HookChain> hooks_ = std::make_shared<detail::HookChain>();
+  std::vector<std::function<void()>> shutdown_;
 };
 
 // Bumped when the AppContext/Request/Response layout changes incompatibly.
-inline constexpr int kAppAbiVersion = 3;
+inline constexpr int kAppAbiVersion = 4;
 
 }  // namespace spindle
 

@@ -51,10 +51,31 @@ class Request {
   std::string_view query_string() const { return query_; }
   std::string_view protocol() const { return protocol_; }
 
+  // The client's address as nginx sees it ($remote_addr: "203.0.113.7",
+  // "2001:db8::1", or "unix:" for a client on a unix socket); behind a
+  // proxy, what nginx's realip module made of it.
+  std::string_view remote_addr() const { return remote_addr_; }
+  // "http" or "https": how the client reached nginx ($scheme).
+  std::string_view scheme() const { return scheme_; }
+  // nginx's $host: the Host header's name, lowercased, without the port
+  // (or the server block's name when the request has no Host).
+  std::string_view host() const { return host_; }
+
+  // When this request must be answered by: request_timeout after its head
+  // arrived (never when request_timeout is 0), or earlier once
+  // set_deadline() narrowed it. Redis and PostgreSQL calls made from the
+  // handler's fiber are capped by it (as if called through until()); a call
+  // past it throws redis::Timeout / pg::Timeout (503).
+  Deadline deadline() const { return deadline_; }
+  // Narrows the deadline (never extends it): the earlier of the two.
+  void set_deadline(Deadline deadline);
+
   // The first query parameter called `name`, percent-decoded ('+' = space).
   std::optional<std::string> query(std::string_view name) const;
   // A query parameter as an integer; `fallback` when absent or not a number.
   long long query_int(std::string_view name, long long fallback) const;
+  // Every query parameter called `name`, in order ("?tag=a&tag=b").
+  std::vector<std::string> query_values(std::string_view name) const;
 
   // A `{name}` segment of the matched route pattern: a segment of path(),
   // so already percent-decoded (never decoded twice: "%252F" is "%2F").
@@ -66,6 +87,8 @@ class Request {
   // the first match.
   const std::vector<Field>& headers() const { return headers_; }
   std::optional<std::string_view> header(std::string_view name) const;
+  // Every header called `name` (case-insensitive), in arrival order.
+  std::vector<std::string_view> header_values(std::string_view name) const;
 
   // The spindle_param values nginx sent, in configuration order.
   const std::vector<Field>& params() const { return params_; }
@@ -85,6 +108,8 @@ class Request {
   friend class server::Connection;
 
   std::string_view method_, uri_, path_, query_, protocol_, route_;
+  std::string_view remote_addr_, scheme_, host_;
+  Deadline deadline_;
   std::vector<Field> headers_;
   std::vector<Field> params_;
   std::vector<std::pair<std::string_view, std::string_view>> path_params_;

@@ -50,6 +50,11 @@ class Response {
   void finish();
   // One-shot reply: status, Content-Type, Content-Length, body, end.
   void send(int status, std::string_view content_type, std::string_view body);
+  // One-shot redirect: `status` (301, 302, 303, 307 or 308; anything else
+  // is std::invalid_argument) with Location: `location` (a path such as
+  // "/chat/" or an absolute URL; checked like any header value) and a short
+  // text body naming it. 303 after a form POST sends the browser to GET it.
+  void redirect(std::string_view location, int status = 302);
 
   bool head_sent() const { return head_sent_; }
   bool finished() const { return finished_; }

@@ -40,10 +40,27 @@ std::string InitApps(std::vector<LoadedApp>& apps, Router& router) {
     if (app.init(&ctx) != 0) {
       return "app '" + app.config.name + "': init failed: " + ctx.error;
     }
+    app.shutdown_hooks = std::move(ctx.shutdown_hooks());
     spdlog::debug("app '{}' mounted at '{}' with '{}' routes", app.config.name,
                   app.config.mount.empty() ? "/" : app.config.mount, router.size() - before);
   }
   return {};
+}
+
+void RunShutdownHooks(std::vector<LoadedApp>& apps) {
+  for (auto app = apps.rbegin(); app != apps.rend(); ++app) {
+    auto& hooks = app->shutdown_hooks;
+    for (auto hook = hooks.rbegin(); hook != hooks.rend(); ++hook) {
+      try {
+        (*hook)();
+      } catch (const std::exception& e) {
+        spdlog::error("app '{}': shutdown hook failed: '{}'", app->config.name, e.what());
+      } catch (...) {
+        spdlog::error("app '{}': shutdown hook failed: unknown exception", app->config.name);
+      }
+    }
+    hooks.clear();
+  }
 }
 
 }  // namespace spindle::server

@@ -5,6 +5,7 @@
 #include <spindle/errors.hpp>
 #include <spindle/io.hpp>
 
+#include "engine/fiber_deadline.hpp"
 #include "observe/observe.hpp"
 #include "server/handler_call.hpp"
 #include "server/log_throttle.hpp"
@@ -258,6 +259,8 @@ bool Connection::AnswerOverLimit(int status) {
   ++w_.stats().requests;
   Request& r = request_;
   r.method_ = r.uri_ = r.protocol_ = r.path_ = r.query_ = {};
+  r.remote_addr_ = r.scheme_ = r.host_ = {};
+  r.deadline_ = Deadline::never();
   r.headers_.clear();
   r.params_.clear();
   r.route_ = {};
@@ -420,6 +423,9 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
   r.method_ = View(h.method);
   r.uri_ = View(h.uri);
   r.protocol_ = View(h.protocol);
+  r.remote_addr_ = View(h.remote_addr);
+  r.scheme_ = View(h.scheme);
+  r.host_ = View(h.host);
   // Routing uses the path nginx matched its location on (decoded, dot
   // segments merged); the query string comes from the raw URI.
   r.path_ = View(h.path);
@@ -431,6 +437,9 @@ bool Connection::OnRequestHead(const uint8_t* payload, uint32_t len) {
   body_.Reset(w_.config.limits.max_body_size);
   receiving_ = true;
   request_start_ = Clock::now();
+  r.deadline_ = w_.config.request_timeout.count() > 0
+                    ? Deadline::at(request_start_ + w_.config.request_timeout)
+                    : Deadline::never();
 
   const config::LimitsConfig& limits = w_.config.limits;
   if (h.nheaders > limits.max_headers || h.nparams > limits.max_headers) {
@@ -581,6 +590,8 @@ void Connection::HandlerMain() {
 
 void Connection::RunRoute() {
   using Kind = HandlerOutcome::Kind;
+  // The handler's Redis and PostgreSQL calls are capped by its deadline.
+  engine::SetInheritedDeadline(request_.deadline());
   HandlerOutcome outcome = CallHandler(*route_, request_, response_);
   response_started_ = out_.wrote_any() || out_.broken();
   switch (outcome.kind) {

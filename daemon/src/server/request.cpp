@@ -4,6 +4,7 @@
 #include <spindle/errors.hpp>
 #include <spindle/request.hpp>
 
+#include "engine/fiber_deadline.hpp"
 #include "server/body_buffer.hpp"
 #include "server/strings.hpp"
 
@@ -48,8 +49,12 @@ std::string UrlDecode(std::string_view in, bool plus_is_space) {
   return out;
 }
 
-std::optional<std::string> Request::query(std::string_view name) const {
-  std::string_view q = query_;
+namespace {
+
+// Calls fn(decoded value) for each query parameter called `name` until it
+// returns false.
+template <class Fn>
+void ForEachQueryValue(std::string_view q, std::string_view name, Fn fn) {
   while (!q.empty()) {
     size_t amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
@@ -61,9 +66,33 @@ std::optional<std::string> Request::query(std::string_view name) const {
     bool match = key.find_first_of("%+") == std::string_view::npos
                      ? key == name
                      : UrlDecode(key, true) == name;
-    if (match) return UrlDecode(value, true);
+    if (match && !fn(UrlDecode(value, true))) return;
   }
-  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> Request::query(std::string_view name) const {
+  std::optional<std::string> out;
+  ForEachQueryValue(query_, name, [&out](std::string v) {
+    out = std::move(v);
+    return false;
+  });
+  return out;
+}
+
+std::vector<std::string> Request::query_values(std::string_view name) const {
+  std::vector<std::string> out;
+  ForEachQueryValue(query_, name, [&out](std::string v) {
+    out.push_back(std::move(v));
+    return true;
+  });
+  return out;
+}
+
+void Request::set_deadline(Deadline deadline) {
+  deadline_ = Deadline::earliest(deadline_, deadline);
+  engine::SetInheritedDeadline(deadline_);
 }
 
 long long Request::query_int(std::string_view name, long long fallback) const {
@@ -84,6 +113,14 @@ std::optional<std::string_view> Request::path_param(std::string_view name) const
 
 std::optional<std::string_view> Request::header(std::string_view name) const {
   return FindField(headers_, name);
+}
+
+std::vector<std::string_view> Request::header_values(std::string_view name) const {
+  std::vector<std::string_view> out;
+  for (const Field& f : headers_) {
+    if (server::EqualsIgnoreCase(f.name, name)) out.push_back(f.value);
+  }
+  return out;
 }
 
 std::optional<std::string_view> Request::param(std::string_view name) const {

@@ -9,6 +9,7 @@
 #include "server/strings.hpp"
 
 #include <charconv>
+#include <string>
 #include <stdexcept>
 
 namespace spindle {
@@ -120,6 +121,18 @@ void Response::send(int status, std::string_view content_type, std::string_view 
   set_header("Content-Length", std::string_view(len, static_cast<size_t>(end - len)));
   write(body);
   finish();
+}
+
+void Response::redirect(std::string_view location, int status) {
+  if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+    throw std::invalid_argument("redirect status must be 301, 302, 303, 307 or 308, not " +
+                                std::to_string(status));
+  }
+  if (location.empty()) throw std::invalid_argument("redirect to an empty location");
+  set_header("Location", location);
+  std::string body = "see ";
+  body.append(location).append("\n");
+  send(status, "text/plain; charset=utf-8", body);
 }
 
 }  // namespace spindle
