@@ -57,13 +57,15 @@ enum class SameSite { kUnset, kLax, kStrict, kNone };
 
 // One Set-Cookie header. Empty path/domain and unset max_age/expires are left
 // out of the header (a session cookie for the request's path and host).
+// Every member has an initializer, so designated initializers may leave any
+// out without -Wmissing-field-initializers.
 struct SetCookie {
-  std::string name;
-  std::string value;
-  std::string path;
-  std::string domain;
-  std::optional<std::chrono::seconds> max_age;
-  std::optional<std::chrono::system_clock::time_point> expires;
+  std::string name{};
+  std::string value{};
+  std::string path{};
+  std::string domain{};
+  std::optional<std::chrono::seconds> max_age{};
+  std::optional<std::chrono::system_clock::time_point> expires{};
   bool secure = false;
   bool http_only = false;
   SameSite same_site = SameSite::kUnset;
