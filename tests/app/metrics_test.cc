@@ -74,18 +74,22 @@ TEST_F(AppMetrics, RecordsIntoThisWorkersSlot) {
   render.observe(-5ms);                                      // counts as 0
   render.observe(20s);                                       // +Inf
   render.observe(std::numeric_limits<double>::infinity());  // +Inf, clamped
+  render.observe(std::chrono::hours::max());                 // +Inf, no overflow
+  render.observe(std::chrono::duration<double>(std::nan("")));  // counts as 0
 
   PromParse p = Prometheus();
   EXPECT_EQ(p.Value("myapp_logins_total"), 42);
   EXPECT_EQ(p.Value("myapp_rooms_open"), 6);
   EXPECT_EQ(p.Family("myapp_render_seconds")->type, "histogram");
   EXPECT_EQ(p.Family("myapp_render_seconds")->help, "Render time.");
-  EXPECT_EQ(p.Value("myapp_render_seconds_count"), 9);
-  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "0.001"}}), 5);
-  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "0.0025"}}), 6);
-  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "0.01"}}), 7);
-  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "10"}}), 7);
-  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "+Inf"}}), 9);
+  EXPECT_EQ(p.Value("myapp_render_seconds_count"), 11);
+  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "0.001"}}), 6);
+  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "0.0025"}}), 7);
+  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "0.01"}}), 8);
+  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "10"}}), 8);
+  EXPECT_EQ(p.Value("myapp_render_seconds_bucket", {{"le", "+Inf"}}), 11);
+  // The clamp keeps absurd values from wrapping the sum: 2 x 1e15 us.
+  EXPECT_NEAR(*p.Value("myapp_render_seconds_sum"), 2e9 + 20 + 0.0135, 1e-3);
   // The per-worker view has them under worker="0".
   EXPECT_EQ(Prometheus(true).Value("myapp_logins_total", {{"worker", "0"}}), 42);
 }

@@ -103,10 +103,11 @@ class Histogram {
   Histogram() noexcept = default;  // records nothing
   // Negative values and NaN count as 0; values beyond 10 s land in +Inf.
   void observe(double seconds) const noexcept;
+  // Any duration (through double seconds: exact to the microsecond for
+  // ~285 years, and no integer overflow for absurd values).
   template <class Rep, class Period>
   void observe(std::chrono::duration<Rep, Period> d) const noexcept {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-    observe_us(us < 0 ? 0 : static_cast<uint64_t>(us));
+    observe(std::chrono::duration<double>(d).count());
   }
   void observe_us(uint64_t microseconds) const noexcept;
   bool recording() const noexcept { return cell_ != nullptr; }
