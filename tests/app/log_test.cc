@@ -105,8 +105,9 @@ TEST(AppLog, JsonAndLogfmtLinesCarryTheAppName) {
   }
   lines = Lines(dir.path("logfmt"));
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_NE(lines[0].find(" level=warn pid=" + std::to_string(getpid()) + " app=\"chat\" msg=\"x=1\""),
-            std::string::npos)
+  const std::string want =
+      " level=warn pid=" + std::to_string(getpid()) + " app=\"chat\" msg=\"x=1\"";
+  EXPECT_NE(lines[0].find(want), std::string::npos)
       << lines[0];
 }
 

@@ -90,7 +90,8 @@ TEST(ToolkitE2E, AppMetricsAreSummedOverTwoWorkers) {
   EXPECT_EQ(m.Value("test_app_bumps_open"), static_cast<double>(bumps));
   EXPECT_EQ(m.Value("test_app_bump_seconds_count"), static_cast<double>(bumps));
   EXPECT_EQ(m.Value("test_app_bump_seconds_bucket", {{"le", "0.001"}}), 0);
-  EXPECT_EQ(m.Value("test_app_bump_seconds_bucket", {{"le", "0.0025"}}), static_cast<double>(bumps));
+  EXPECT_EQ(m.Value("test_app_bump_seconds_bucket", {{"le", "0.0025"}}),
+            static_cast<double>(bumps));
   EXPECT_NEAR(*m.Value("test_app_bump_seconds_sum"), 0.002 * static_cast<double>(bumps), 1e-9);
 
   // Per worker: slot -> pid from spindle_worker_info, then each slot's

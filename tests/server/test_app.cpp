@@ -115,7 +115,9 @@ void AddToolkitRoutes(spindle::AppContext& app) {
       if (req.query("plain")) spindle::Logger().write(l, *msg);
       else log.write(l, *msg);
     }
-    if (auto n = req.query("n")) log.info("n=", req.query_int("n", -1), " (", n->size(), " digits)");
+    if (auto n = req.query("n")) {
+      log.info("n=", req.query_int("n", -1), " (", n->size(), " digits)");
+    }
     res.send(200, "text/plain", log.enabled(l) ? "enabled" : "disabled");
   });
 }
