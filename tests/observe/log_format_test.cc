@@ -89,6 +89,29 @@ TEST(LogFormat, Json) {
   EXPECT_EQ(line.rfind("{\"ts\":\"2026-11-26T10:45:00.123Z\",\"level\":\"info\",\"pid\":", 0), 0u);
 }
 
+// An app's lines (logger "app:NAME", <spindle/log.hpp>) carry its name in
+// each format; a hostile name cannot break the line or the JSON.
+TEST(LogFormat, AppLinesCarryTheAppName) {
+  const std::string pid = std::to_string(getpid());
+  EXPECT_EQ(Format(LogFormat::kJournal, spdlog::level::warn, "room full", "app:chat"),
+            "<4>[chat] room full\n");
+  EXPECT_EQ(Format(LogFormat::kLogfmt, spdlog::level::info, "x=1", "app:chat"),
+            "ts=2026-11-26T10:45:00.123Z level=info pid=" + pid + " app=\"chat\" msg=\"x=1\"\n");
+  std::string line = Format(LogFormat::kJson, spdlog::level::err, "m", "app:chat");
+  EXPECT_EQ(line, "{\"ts\":\"2026-11-26T10:45:00.123Z\",\"level\":\"error\",\"pid\":" + pid +
+                      ",\"app\":\"chat\",\"msg\":\"m\"}\n");
+  const std::string evil = "app:a\"b\\c\nd";
+  EXPECT_EQ(Format(LogFormat::kJournal, spdlog::level::info, "m", evil), "<6>[a\"b\\c\\nd] m\n");
+  EXPECT_EQ(Format(LogFormat::kLogfmt, spdlog::level::info, "m", evil),
+            "ts=2026-11-26T10:45:00.123Z level=info pid=" + pid +
+                " app=\"a\\\"b\\\\c\\nd\" msg=\"m\"\n");
+  auto j = nlohmann::json::parse(Format(LogFormat::kJson, spdlog::level::info, "m", evil));
+  EXPECT_EQ(j["app"], "a\"b\\c\nd");
+  EXPECT_EQ(j["msg"], "m");
+  // spindled's own lines and the access logger are unchanged: no app field.
+  EXPECT_FALSE(nlohmann::json::parse(Format(LogFormat::kJson, spdlog::level::info, "m")).contains("app"));
+}
+
 TEST(LogFormat, ParseNames) {
   EXPECT_EQ(ParseLogFormat("journal"), LogFormat::kJournal);
   EXPECT_EQ(ParseLogFormat("logfmt"), LogFormat::kLogfmt);

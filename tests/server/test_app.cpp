@@ -4,8 +4,11 @@
 // config subtree, the worker counters, and routing on the normalised path
 // (/admin/..., /public, /where/..., /seg/...), and what the server does with
 // what escapes a handler (AddEscapeRoutes: Redis failures, Cancelled, an
-// exception rethrown after suspending in its catch block).
+// exception rethrown after suspending in its catch block), and the app
+// metrics and logging API (AddToolkitRoutes).
 #include <spindle/app.hpp>
+#include <spindle/log.hpp>
+#include <spindle/metrics.hpp>
 #include <spindle/pg.hpp>
 #include <spindle/redis.hpp>
 #include <spindle/server.hpp>
@@ -17,6 +20,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include <unistd.h>
 
 namespace {
 
@@ -82,9 +87,45 @@ void AddEscapeRoutes(spindle::AppContext& app, const nlohmann::json& config) {
   });
 }
 
+// The app metrics and logging API (tests/app/toolkit_e2e_test.cc):
+// GET /metrics/bump?n=N&ms=M adds N to test_app_bumps_total, observes M ms
+// in test_app_bump_seconds, counts test_app_bumps_open up and answers this
+// worker's pid; GET /log?msg=TEXT[&level=debug|info|warn|error][&plain=1]
+// logs TEXT through the app's logger (plain: without the app name), and
+// ?n=N logs "n=N" through the variadic form.
+void AddToolkitRoutes(spindle::AppContext& app) {
+  spindle::Counter bumps = spindle::metrics::counter("test_app_bumps_total", "Bumps received.");
+  spindle::Histogram took =
+      spindle::metrics::histogram("test_app_bump_seconds", "The ms parameter of each bump.");
+  spindle::Gauge open = spindle::metrics::gauge("test_app_bumps_open", "Bumps seen, as a gauge.");
+  app.get("/metrics/bump", [bumps, took, open](spindle::Request& req, spindle::Response& res) {
+    bumps.add(static_cast<uint64_t>(req.query_int("n", 1)));
+    took.observe(std::chrono::milliseconds(req.query_int("ms", 0)));
+    open.inc();
+    res.send(200, "text/plain", std::to_string(getpid()));
+  });
+  spindle::Logger log = app.logger();
+  app.get("/log", [log](spindle::Request& req, spindle::Response& res) {
+    const std::string level = req.query("level").value_or("info");
+    const spindle::LogLevel l = level == "debug"  ? spindle::LogLevel::kDebug
+                                : level == "warn"  ? spindle::LogLevel::kWarn
+                                : level == "error" ? spindle::LogLevel::kError
+                                                   : spindle::LogLevel::kInfo;
+    if (auto msg = req.query("msg")) {
+      if (req.query("plain")) spindle::Logger().write(l, *msg);
+      else log.write(l, *msg);
+    }
+    if (auto n = req.query("n")) {
+      log.info("n=", req.query_int("n", -1), " (", n->size(), " digits)");
+    }
+    res.send(200, "text/plain", log.enabled(l) ? "enabled" : "disabled");
+  });
+}
+
 void Init(spindle::AppContext& app) {
   nlohmann::json config = app.config();
   AddEscapeRoutes(app, config);
+  AddToolkitRoutes(app);
   app.get("/users/{id}", [](spindle::Request& req, spindle::Response& res) {
     res.send(200, "text/plain", "user " + std::string(*req.path_param("id")));
   });

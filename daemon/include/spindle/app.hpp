@@ -15,6 +15,8 @@
 #include <spindle/deadline.hpp>
 #include <spindle/errors.hpp>
 #include <spindle/fiber.hpp>
+#include <spindle/log.hpp>
+#include <spindle/metrics.hpp>
 #include <spindle/offload.hpp>
 #include <spindle/pg_config.hpp>
 #include <spindle/redis_config.hpp>
@@ -88,6 +90,9 @@ class AppContext {
   // The app's own `config:` subtree from spindled.yaml (null when absent).
   const nlohmann::json& config() const { return config_; }
   Router& router() { return router_; }
+  // A logger whose lines carry the app's name (<spindle/log.hpp>); cheap to
+  // copy into handlers.
+  Logger logger() const { return Logger(name_); }
 
   // The Redis settings for this app: spindled.yaml's top-level `redis:`
   // section with the keys of the app's own `config.redis` over it (both

@@ -71,6 +71,7 @@ struct ObserveConfig {
   std::string access_log = "debug";    // off | debug | info (on = info)
   bool metrics = true;                 // the shared metrics region
   unsigned max_routes = 256;           // route labels the region can hold
+  unsigned max_app_metrics = 64;       // apps' own metrics (<spindle/metrics.hpp>)
   std::optional<ListenConfig> admin;   // unix path or loopback host:port
   bool operator==(const ObserveConfig&) const = default;
 };

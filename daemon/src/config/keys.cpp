@@ -124,6 +124,12 @@ const Key<ObserveConfig> kMetrics[] = {
     {"max_routes", Kind::kCount, "256", "route labels the region holds",
      [](ObserveConfig& o, const Value& v) { o.max_routes = static_cast<unsigned>(v.count); return string(); },
      8, 65536},
+    {"max_app_metrics", Kind::kCount, "64", "app metrics the region holds",
+     [](ObserveConfig& o, const Value& v) {
+       o.max_app_metrics = static_cast<unsigned>(v.count);
+       return string();
+     },
+     0, 4096},
 };
 
 }  // namespace

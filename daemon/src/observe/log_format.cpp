@@ -46,6 +46,14 @@ void AppendTimestamp(std::string& out, spdlog::log_clock::time_point tp) {
   out += buf;
 }
 
+// A journal line's text: newlines escaped, carriage returns dropped.
+void AppendJournalText(std::string& line, std::string_view text) {
+  for (char c : text) {
+    if (c == '\n') line += "\\n";
+    else if (c != '\r') line += c;
+  }
+}
+
 class Formatter final : public spdlog::formatter {
  public:
   explicit Formatter(LogFormat format) : format_(format) {}
@@ -53,18 +61,22 @@ class Formatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     std::string line;
     std::string_view payload(msg.payload.data(), msg.payload.size());
-    const bool access = std::string_view(msg.logger_name.data(), msg.logger_name.size()) ==
-                        kAccessLoggerName;
+    const std::string_view logger(msg.logger_name.data(), msg.logger_name.size());
+    const bool access = logger == kAccessLoggerName;
+    const bool app = logger.substr(0, kAppLoggerPrefix.size()) == kAppLoggerPrefix;
+    const std::string_view app_name = app ? logger.substr(kAppLoggerPrefix.size()) : "";
     switch (format_) {
       case LogFormat::kJournal:
         line += '<';
         line += static_cast<char>('0' + JournalPriority(msg.level));
         line += '>';
         if (access) line += "access ";
-        for (char c : payload) {
-          if (c == '\n') line += "\\n";
-          else if (c != '\r') line += c;
+        if (app) {
+          line += '[';
+          AppendJournalText(line, app_name);
+          line += "] ";
         }
+        AppendJournalText(line, payload);
         break;
       case LogFormat::kLogfmt:
         line += "ts=";
@@ -77,6 +89,10 @@ class Formatter final : public spdlog::formatter {
           line += " logger=access ";
           line += payload;
         } else {
+          if (app) {
+            line += " app=";
+            AppendLogfmtQuoted(line, app_name);
+          }
           line += " msg=";
           AppendLogfmtQuoted(line, payload);
         }
@@ -92,6 +108,11 @@ class Formatter final : public spdlog::formatter {
           line += ",\"logger\":\"access\",";
           line += payload;
         } else {
+          if (app) {
+            line += ",\"app\":\"";
+            AppendJsonEscaped(line, app_name);
+            line += '"';
+          }
           line += ",\"msg\":\"";
           AppendJsonEscaped(line, payload);
           line += '"';

@@ -8,7 +8,10 @@
 // Newlines inside a message are escaped, so an event is always one line.
 // Messages of the access logger (logger name kAccessLoggerName) carry
 // pre-formatted fields (see access_log.hpp) that are spliced in as fields
-// rather than quoted as a message.
+// rather than quoted as a message. Messages of a logger named
+// kAppLoggerPrefix + NAME (an app's lines, <spindle/log.hpp>) carry the app:
+//   journal: "<6>[NAME] message"; logfmt: ... app="NAME" msg=...;
+//   json: ...,"app":"NAME","msg":...
 //
 // Thread contract: a formatter is used under its sink's lock (spdlog's rule);
 // Format* functions are pure.
@@ -26,6 +29,7 @@ namespace spindle::observe {
 enum class LogFormat { kJournal, kLogfmt, kJson };
 
 inline constexpr std::string_view kAccessLoggerName = "access";
+inline constexpr std::string_view kAppLoggerPrefix = "app:";
 
 // "journal", "logfmt", "json"; nullopt otherwise.
 std::optional<LogFormat> ParseLogFormat(std::string_view name);

@@ -1,7 +1,7 @@
 // metrics_layout.hpp: the byte layout of the shared metrics region: fixed
 // bucket bounds, the status-code buckets, and the structs that live in the
-// MAP_SHARED mapping (header, route table, per-worker slot). The slot's
-// scalar cells are generated from metrics_table.hpp.
+// MAP_SHARED mapping (header, route table, app-metric table, per-worker
+// slot). The slot's scalar cells are generated from metrics_table.hpp.
 //
 // Thread/process contract: everything here is read and written by several
 // processes at once through relaxed std::atomic (all lock-free, checked below),
@@ -81,13 +81,36 @@ struct RouteEntry {
   char pattern[kRoutePatternMax];  // NUL-terminated
 };
 
+// App metrics (<spindle/metrics.hpp>): a shared, append-only table of names
+// claimed like the route table, so every worker agrees on each metric's
+// index; each slot holds one cell of kAppCellBytes per table entry. A
+// cell is an std::atomic<uint64_t> (counter), std::atomic<int64_t> (gauge)
+// or a SharedHistogram, as its entry's kind says; an entry's kind never
+// changes, and zeroed bytes are a valid zero of each.
+enum class AppMetricKind : uint32_t { kCounter = 1, kGauge = 2, kHistogram = 3 };
+inline constexpr size_t kAppMetricNameMax = 128;  // bytes, with the NUL
+inline constexpr size_t kAppMetricHelpMax = 256;  // bytes, with the NUL
+
+struct AppMetricEntry {
+  enum : uint32_t { kFree = 0, kWriting = 1, kReady = 2 };
+  std::atomic<uint32_t> state;
+  AppMetricKind kind;           // written before state becomes kReady
+  char name[kAppMetricNameMax];  // NUL-terminated
+  char help[kAppMetricHelpMax];  // NUL-terminated
+};
+
+inline constexpr size_t kAppCellBytes = sizeof(SharedHistogram);
+static_assert(kAppCellBytes % alignof(std::atomic<uint64_t>) == 0);
+static_assert(alignof(SharedHistogram) <= alignof(std::atomic<uint64_t>));
+
 struct InflightEntry {
   std::atomic<uint32_t> route_plus_one;  // 0 = free
   std::atomic<int64_t> start_ns;         // CLOCK_MONOTONIC
 };
 
 // One worker's slot. The variable part (requests by route and status, slow
-// slices by route) follows it at WorkerSlot + sizeof(WorkerSlot).
+// slices by route, then the app-metric cells) follows it at WorkerSlot +
+// sizeof(WorkerSlot).
 struct WorkerSlot {
   std::atomic<int64_t> pid;          // 0 = never attached
   std::atomic<uint64_t> starts;      // processes that attached to this slot
@@ -136,8 +159,11 @@ struct RegionHeader {
   uint64_t layout;  // LayoutFingerprint() of the binary that created it
   uint32_t max_workers;
   uint32_t max_routes;
+  uint32_t max_app_metrics;
   uint64_t slot_stride;    // bytes per worker slot, including its variable part
   uint64_t routes_offset;  // from the region start
+  uint64_t app_metrics_offset;  // the app-metric table, from the region start
+  uint64_t app_cells_offset;    // a slot's app-metric cells, from the slot start
   uint64_t slots_offset;
   uint64_t total_size;
 };

@@ -52,6 +52,23 @@ void ResetOnAttach(SlotCell<K>& cell) {
   }
 }
 
+// True when `series` is one of the histogram `hist`'s own sample names.
+bool IsHistogramSeries(std::string_view hist, std::string_view series) {
+  if (series.size() <= hist.size() || series.substr(0, hist.size()) != hist) return false;
+  std::string_view suffix = series.substr(hist.size());
+  return suffix == "_bucket" || suffix == "_sum" || suffix == "_count";
+}
+
+// Waits (bounded) while another process writes an entry; returns its state.
+template <class Entry>
+uint32_t WaitWritten(const Entry& e, uint32_t state) {
+  for (int spins = 0; state == Entry::kWriting && spins < 100000; ++spins) {
+    std::this_thread::yield();
+    state = e.state.load(std::memory_order_acquire);
+  }
+  return state;
+}
+
 }  // namespace
 
 size_t StatusBucket(int status) noexcept {
@@ -69,16 +86,22 @@ void SharedHistogram::Record(uint64_t us) noexcept {
 std::unique_ptr<MetricsRegion> MetricsRegion::Create(const RegionOptions& options,
                                                      std::string* err) {
   if (options.max_workers < 1 || options.max_workers > 4096 || options.max_routes < 3 ||
-      options.max_routes > 65536) {
-    if (err) *err = "metrics region: max_workers must be 1..4096 and max_routes 3..65536";
+      options.max_routes > 65536 || options.max_app_metrics > 4096) {
+    if (err) {
+      *err = "metrics region: max_workers must be 1..4096, max_routes 3..65536 and "
+             "max_app_metrics 0..4096";
+    }
     return nullptr;
   }
-  const size_t variable =
+  const size_t by_route =
       sizeof(std::atomic<uint64_t>) * options.max_routes * (kStatusBuckets + 1);
-  const size_t stride = AlignUp(sizeof(WorkerSlot) + variable, 64);
+  const size_t app_cells_offset = AlignUp(sizeof(WorkerSlot) + by_route, 64);
+  const size_t stride = AlignUp(app_cells_offset + kAppCellBytes * options.max_app_metrics, 64);
   const size_t routes_offset = AlignUp(sizeof(RegionHeader), 64);
-  const size_t slots_offset =
+  const size_t app_metrics_offset =
       AlignUp(routes_offset + sizeof(RouteEntry) * options.max_routes, 64);
+  const size_t slots_offset =
+      AlignUp(app_metrics_offset + sizeof(AppMetricEntry) * options.max_app_metrics, 64);
   const size_t total = AlignUp(slots_offset + stride * options.max_workers,
                                static_cast<size_t>(sysconf(_SC_PAGESIZE)));
   void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -94,8 +117,11 @@ std::unique_ptr<MetricsRegion> MetricsRegion::Create(const RegionOptions& option
   h->layout = LayoutFingerprint();
   h->max_workers = options.max_workers;
   h->max_routes = options.max_routes;
+  h->max_app_metrics = options.max_app_metrics;
   h->slot_stride = stride;
   h->routes_offset = routes_offset;
+  h->app_metrics_offset = app_metrics_offset;
+  h->app_cells_offset = app_cells_offset;
   h->slots_offset = slots_offset;
   h->total_size = total;
   std::unique_ptr<MetricsRegion> region(new MetricsRegion(p, total));
@@ -162,10 +188,7 @@ uint32_t MetricsRegion::RegisterRoute(std::string_view method, std::string_view 
     }
     // Another process is writing this entry: it takes a few stores, so wait
     // (bounded; a writer that died mid-write leaves the entry unusable).
-    for (int spins = 0; state == RouteEntry::kWriting && spins < 100000; ++spins) {
-      std::this_thread::yield();
-      state = e.state.load(std::memory_order_acquire);
-    }
+    state = WaitWritten(e, state);
     if (state == RouteEntry::kReady && FieldEquals(e.method, sizeof e.method, method) &&
         FieldEquals(e.pattern, sizeof e.pattern, pattern)) {
       return i;
@@ -224,6 +247,106 @@ std::string MetricsRegion::RouteLabel(uint32_t index) const {
   return s;
 }
 
+AppMetricEntry& MetricsRegion::AppEntry(uint32_t index) const noexcept {
+  return reinterpret_cast<AppMetricEntry*>(base_ + header_->app_metrics_offset)[index];
+}
+
+uint8_t* MetricsRegion::AppCell(unsigned worker, uint32_t index) const noexcept {
+  return SlotBytes(worker) + header_->app_cells_offset + kAppCellBytes * index;
+}
+
+AppMetricClaim MetricsRegion::RegisterAppMetric(AppMetricKind kind, std::string_view name,
+                                                std::string_view help) noexcept {
+  if (name.empty() || name.size() >= kAppMetricNameMax || help.size() >= kAppMetricHelpMax) {
+    return {AppMetricClaim::kTooLong, 0};
+  }
+  // Entries are claimed in index order and never freed, so the ones in use
+  // are a prefix: by the first free entry, every earlier name was compared.
+  for (uint32_t i = 0; i < header_->max_app_metrics; ++i) {
+    AppMetricEntry& e = AppEntry(i);
+    uint32_t state = e.state.load(std::memory_order_acquire);
+    if (state == AppMetricEntry::kFree) {
+      if (e.state.compare_exchange_strong(state, AppMetricEntry::kWriting,
+                                          std::memory_order_acq_rel)) {
+        e.kind = kind;
+        CopyField(e.name, sizeof e.name, name);
+        CopyField(e.help, sizeof e.help, help);
+        e.state.store(AppMetricEntry::kReady, std::memory_order_release);
+        return {AppMetricClaim::kOk, i};
+      }
+    }
+    if (WaitWritten(e, state) != AppMetricEntry::kReady) continue;
+    std::string_view stored(e.name, strnlen(e.name, sizeof e.name));
+    if (stored == name) {
+      if (e.kind != kind) return {AppMetricClaim::kKindMismatch, i};
+      if (std::string_view(e.help, strnlen(e.help, sizeof e.help)) != help) {
+        return {AppMetricClaim::kHelpMismatch, i};
+      }
+      return {AppMetricClaim::kOk, i};
+    }
+    if ((kind == AppMetricKind::kHistogram && IsHistogramSeries(name, stored)) ||
+        (e.kind == AppMetricKind::kHistogram && IsHistogramSeries(stored, name))) {
+      return {AppMetricClaim::kSeriesClash, i};
+    }
+  }
+  return {AppMetricClaim::kFull, 0};
+}
+
+uint32_t MetricsRegion::app_metric_count() const noexcept {
+  uint32_t i = 0;
+  while (i < header_->max_app_metrics &&
+         AppEntry(i).state.load(std::memory_order_acquire) != AppMetricEntry::kFree) {
+    ++i;
+  }
+  return i;
+}
+
+AppMetricKind MetricsRegion::AppMetricKindAt(uint32_t index) const noexcept {
+  if (index >= header_->max_app_metrics) return AppMetricKind{};
+  const AppMetricEntry& e = AppEntry(index);
+  if (e.state.load(std::memory_order_acquire) != AppMetricEntry::kReady) return AppMetricKind{};
+  return e.kind;
+}
+
+std::string_view MetricsRegion::AppMetricName(uint32_t index) const noexcept {
+  if (AppMetricKindAt(index) == AppMetricKind{}) return {};
+  const AppMetricEntry& e = AppEntry(index);
+  return {e.name, strnlen(e.name, sizeof e.name)};
+}
+
+std::string_view MetricsRegion::AppMetricHelp(uint32_t index) const noexcept {
+  if (AppMetricKindAt(index) == AppMetricKind{}) return {};
+  const AppMetricEntry& e = AppEntry(index);
+  return {e.help, strnlen(e.help, sizeof e.help)};
+}
+
+std::atomic<uint64_t>& MetricsRegion::AppCounter(unsigned worker, uint32_t index) noexcept {
+  return *reinterpret_cast<std::atomic<uint64_t>*>(AppCell(worker, index));
+}
+
+std::atomic<int64_t>& MetricsRegion::AppGauge(unsigned worker, uint32_t index) noexcept {
+  return *reinterpret_cast<std::atomic<int64_t>*>(AppCell(worker, index));
+}
+
+SharedHistogram& MetricsRegion::AppHistogram(unsigned worker, uint32_t index) noexcept {
+  return *reinterpret_cast<SharedHistogram*>(AppCell(worker, index));
+}
+
+const std::atomic<uint64_t>& MetricsRegion::AppCounter(unsigned worker,
+                                                       uint32_t index) const noexcept {
+  return *reinterpret_cast<const std::atomic<uint64_t>*>(AppCell(worker, index));
+}
+
+const std::atomic<int64_t>& MetricsRegion::AppGauge(unsigned worker,
+                                                    uint32_t index) const noexcept {
+  return *reinterpret_cast<const std::atomic<int64_t>*>(AppCell(worker, index));
+}
+
+const SharedHistogram& MetricsRegion::AppHistogram(unsigned worker,
+                                                   uint32_t index) const noexcept {
+  return *reinterpret_cast<const SharedHistogram*>(AppCell(worker, index));
+}
+
 void MetricsRegion::AttachWorker(unsigned worker) noexcept {
   WorkerSlot& s = Slot(worker);
 #define SPINDLE_RESET_ON_ATTACH(kind, field, name, in_status, help) \
@@ -231,6 +354,9 @@ void MetricsRegion::AttachWorker(unsigned worker) noexcept {
   SPINDLE_SCALAR_METRICS(SPINDLE_RESET_ON_ATTACH)
 #undef SPINDLE_RESET_ON_ATTACH
   for (InflightEntry& e : s.inflight_table) e.route_plus_one.store(0, kRelaxed);
+  for (uint32_t i = 0, n = app_metric_count(); i < n; ++i) {
+    if (AppMetricKindAt(i) == AppMetricKind::kGauge) AppGauge(worker, i).store(0, kRelaxed);
+  }
   s.attached_unix_ms.store(UnixMillis(), kRelaxed);
   s.starts.fetch_add(1, kRelaxed);
   s.pid.store(getpid(), std::memory_order_release);

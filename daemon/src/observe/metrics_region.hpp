@@ -1,13 +1,15 @@
 // metrics_region.hpp: the metrics shared by all worker processes: one
 // mmap(MAP_SHARED | MAP_ANONYMOUS) region of fixed size, created by the master
-// before it forks, holding a route table and one slot per worker. Any process
-// that inherited the mapping reads every slot (sum or per worker) without IPC.
+// before it forks, holding a route table, the app-metric table and one slot
+// per worker. Any process that inherited the mapping reads every slot (sum or
+// per worker) without IPC.
 //
 // Process/thread contract: Create() in the master before fork(); the children
 // inherit the mapping. All reads and writes are relaxed atomics, safe from any
 // thread of any process. The route table is append-only; a route's index never
 // changes, so counters indexed by route are stable across workers, respawns
-// and reloads (the same method + pattern always gets the same index).
+// and reloads (the same method + pattern always gets the same index). The
+// app-metric table follows the same rules, by name.
 #pragma once
 
 #include "observe/metrics_layout.hpp"
@@ -27,6 +29,24 @@ struct RegionOptions {
   unsigned max_workers = 2;
   // Route table entries, including the two reserved ones (none, overflow).
   unsigned max_routes = 256;
+  // App metric table entries (<spindle/metrics.hpp>); 0 refuses every one.
+  unsigned max_app_metrics = 64;
+};
+
+// What RegisterAppMetric did. `index`: the metric's (kOk) or the entry that
+// is in the way (kKindMismatch, kHelpMismatch, kSeriesClash).
+struct AppMetricClaim {
+  enum Status {
+    kOk,            // added, or already there with this kind and help
+    kFull,          // no free entry
+    kTooLong,       // name or help does not fit its field
+    kKindMismatch,  // the name is registered with another kind
+    kHelpMismatch,  // ... with another help text
+    kSeriesClash,   // a histogram's _bucket/_sum/_count series would be
+                    // another metric's name (either way round)
+  };
+  Status status = kFull;
+  uint32_t index = 0;
 };
 
 class MetricsRegion {
@@ -41,6 +61,7 @@ class MetricsRegion {
 
   unsigned max_workers() const noexcept { return header_->max_workers; }
   unsigned max_routes() const noexcept { return header_->max_routes; }
+  unsigned max_app_metrics() const noexcept { return header_->max_app_metrics; }
   size_t size() const noexcept { return size_; }
 
   // Finds or adds the route "METHOD PATTERN" (lock-free; concurrent callers
@@ -57,6 +78,26 @@ class MetricsRegion {
   // "GET /users/{id}", "(none)" or "(other)".
   std::string RouteLabel(uint32_t index) const;
 
+  // Finds or adds the app metric `name` (lock-free like RegisterRoute;
+  // concurrent callers in different processes agree on one index). The
+  // caller validates the name; this only refuses what cannot be stored or
+  // would be ambiguous in the Prometheus text.
+  AppMetricClaim RegisterAppMetric(AppMetricKind kind, std::string_view name,
+                                   std::string_view help) noexcept;
+  // App metrics registered so far (indexes 0..app_metric_count()-1; an
+  // entry whose writer died mid-write reads as kind 0 with an empty name).
+  uint32_t app_metric_count() const noexcept;
+  AppMetricKind AppMetricKindAt(uint32_t index) const noexcept;  // 0 when not ready
+  std::string_view AppMetricName(uint32_t index) const noexcept;
+  std::string_view AppMetricHelp(uint32_t index) const noexcept;
+  // One worker's cell of app metric `index`, as its kind says.
+  std::atomic<uint64_t>& AppCounter(unsigned worker, uint32_t index) noexcept;
+  std::atomic<int64_t>& AppGauge(unsigned worker, uint32_t index) noexcept;
+  SharedHistogram& AppHistogram(unsigned worker, uint32_t index) noexcept;
+  const std::atomic<uint64_t>& AppCounter(unsigned worker, uint32_t index) const noexcept;
+  const std::atomic<int64_t>& AppGauge(unsigned worker, uint32_t index) const noexcept;
+  const SharedHistogram& AppHistogram(unsigned worker, uint32_t index) const noexcept;
+
   WorkerSlot& Slot(unsigned worker) noexcept;
   const WorkerSlot& Slot(unsigned worker) const noexcept;
   // Requests counter for (route, status bucket) of one worker.
@@ -67,14 +108,17 @@ class MetricsRegion {
 
   // Claims `worker`'s slot for the calling process: records its pid, counts a
   // start, folds the previous process's Redis/PostgreSQL snapshot into the base, and
-  // resets the gauges and in-flight table the previous process left behind
-  // (counters keep counting). Call once in a worker right after fork().
+  // resets the gauges (app gauges included) and in-flight table the previous
+  // process left behind (counters and histograms keep counting). Call once
+  // in a worker right after fork().
   void AttachWorker(unsigned worker) noexcept;
 
  private:
   MetricsRegion(void* base, size_t size);
   uint8_t* SlotBytes(unsigned worker) const noexcept;
   RouteEntry& Route(uint32_t index) const noexcept;
+  AppMetricEntry& AppEntry(uint32_t index) const noexcept;
+  uint8_t* AppCell(unsigned worker, uint32_t index) const noexcept;
 
   uint8_t* base_;
   size_t size_;

@@ -1,7 +1,9 @@
 // prometheus.cpp: see prometheus.hpp. The families, their names, types and
 // help texts come from metrics_table.hpp. Every family gets HELP and TYPE
 // lines before its samples; counters end in _total; histograms are cumulative
-// _bucket{le} series ending in +Inf, then _sum and _count.
+// _bucket{le} series ending in +Inf, then _sum and _count. The apps' own
+// families (<spindle/metrics.hpp>) follow the built-in ones, in registration
+// order, with the names and help texts the apps gave.
 #include "observe/prometheus.hpp"
 
 #include <charconv>
@@ -88,19 +90,20 @@ class Writer {
 
   void Histogram(const MetricFamily& f, const HistogramSnapshot WorkerSnapshot::*member) {
     Family(f);
-    const std::string_view name = f.name;
+    for (const View& v : views_) HistogramSamples(f.name, v, (*v.w).*member);
+  }
+
+  // The cumulative buckets, _sum and _count of one histogram in one view.
+  void HistogramSamples(std::string_view name, const View& v, const HistogramSnapshot& h) {
     const std::string bucket = std::string(name) + "_bucket";
-    for (const View& v : views_) {
-      const HistogramSnapshot& h = (*v.w).*member;
-      uint64_t cumulative = 0;
-      for (size_t i = 0; i < kBucketSlots; ++i) {
-        cumulative += h.buckets[i];
-        std::string le = i < kBucketLabels.size() ? std::string(kBucketLabels[i]) : "+Inf";
-        Sample(bucket, v, {{"le", le}}, std::to_string(cumulative));
-      }
-      Sample(std::string(name) + "_sum", v, {}, FormatDouble(static_cast<double>(h.sum_us) / 1e6));
-      Sample(std::string(name) + "_count", v, {}, std::to_string(cumulative));
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < kBucketSlots; ++i) {
+      cumulative += h.buckets[i];
+      std::string le = i < kBucketLabels.size() ? std::string(kBucketLabels[i]) : "+Inf";
+      Sample(bucket, v, {{"le", le}}, std::to_string(cumulative));
     }
+    Sample(std::string(name) + "_sum", v, {}, FormatDouble(static_cast<double>(h.sum_us) / 1e6));
+    Sample(std::string(name) + "_count", v, {}, std::to_string(cumulative));
   }
 
   const std::vector<View>& views() const { return views_; }
@@ -167,6 +170,32 @@ void RenderWorkers(Writer& wr, const RegionSnapshot& snap) {
   }
 }
 
+void RenderAppMetrics(Writer& wr, const RegionSnapshot& snap) {
+  for (size_t i = 0; i < snap.app_metrics.size(); ++i) {
+    const AppMetricInfo& m = snap.app_metrics[i];
+    switch (m.kind) {
+      case AppMetricKind::kCounter:
+        wr.Family(m.name, "counter", m.help);
+        for (const View& v : wr.views()) {
+          wr.Sample(m.name, v, {}, std::to_string(v.w->app_metrics[i].counter));
+        }
+        break;
+      case AppMetricKind::kGauge:
+        wr.Family(m.name, "gauge", m.help);
+        for (const View& v : wr.views()) {
+          wr.Sample(m.name, v, {}, std::to_string(v.w->app_metrics[i].gauge));
+        }
+        break;
+      case AppMetricKind::kHistogram:
+        wr.Family(m.name, "histogram", m.help);
+        for (const View& v : wr.views()) {
+          wr.HistogramSamples(m.name, v, v.w->app_metrics[i].histogram);
+        }
+        break;
+    }
+  }
+}
+
 }  // namespace
 
 std::string EscapeLabelValue(std::string_view v) {
@@ -198,6 +227,7 @@ std::string RenderPrometheus(const RegionSnapshot& snap, const PrometheusOptions
   RenderScalars(wr);
   RenderWatchdog(wr, snap);
   RenderWorkers(wr, snap);
+  RenderAppMetrics(wr, snap);
   return wr.Take();
 }
 

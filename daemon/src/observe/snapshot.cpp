@@ -44,8 +44,27 @@ void SortOldestFirst(std::vector<InflightSnapshot>& v) {
   });
 }
 
+void CopyAppMetrics(const MetricsRegion& region, unsigned index,
+                    const std::vector<AppMetricInfo>& infos, WorkerSnapshot& w) {
+  w.app_metrics.resize(infos.size());
+  for (uint32_t i = 0; i < infos.size(); ++i) {
+    AppMetricValue& v = w.app_metrics[i];
+    switch (infos[i].kind) {
+      case AppMetricKind::kCounter:
+        v.counter = region.AppCounter(index, i).load(kRelaxed);
+        break;
+      case AppMetricKind::kGauge:
+        v.gauge = w.alive ? region.AppGauge(index, i).load(kRelaxed) : 0;
+        break;
+      case AppMetricKind::kHistogram:
+        v.histogram = Copy(region.AppHistogram(index, i));
+        break;
+    }
+  }
+}
+
 WorkerSnapshot CopySlot(const MetricsRegion& region, unsigned index, uint32_t routes,
-                        int64_t now_ns) {
+                        const std::vector<AppMetricInfo>& app_metrics, int64_t now_ns) {
   const WorkerSlot& s = region.Slot(index);
   WorkerSnapshot w;
   w.index = index;
@@ -79,6 +98,7 @@ WorkerSnapshot CopySlot(const MetricsRegion& region, unsigned index, uint32_t ro
     w.inflight_requests.push_back({tag - 1, age});
   }
   SortOldestFirst(w.inflight_requests);
+  CopyAppMetrics(region, index, app_metrics, w);
   if (!w.alive) {
     // What a dead process left behind is not in flight or open any more;
     // its counters stay (they are part of the monotonic sums).
@@ -113,10 +133,16 @@ RegionSnapshot TakeSnapshot(const MetricsRegion& region) {
     snap.routes.push_back({std::string(region.RouteMethod(r)), std::string(region.RoutePattern(r))});
     if (snap.routes.back().pattern.empty()) snap.routes.back().pattern = "(other)";
   }
+  const uint32_t app_count = region.app_metric_count();
+  snap.app_metrics.reserve(app_count);
+  for (uint32_t i = 0; i < app_count; ++i) {
+    snap.app_metrics.push_back({region.AppMetricKindAt(i), std::string(region.AppMetricName(i)),
+                                std::string(region.AppMetricHelp(i))});
+  }
   const int64_t now_ns = MonotonicNs();
   for (unsigned i = 0; i < region.max_workers(); ++i) {
     if (region.Slot(i).pid.load(std::memory_order_acquire) == 0) continue;
-    snap.workers.push_back(CopySlot(region, i, routes, now_ns));
+    snap.workers.push_back(CopySlot(region, i, routes, snap.app_metrics, now_ns));
   }
   return snap;
 }
@@ -125,6 +151,7 @@ WorkerSnapshot RegionSnapshot::Total() const {
   WorkerSnapshot t;
   t.requests.assign(routes.size() * kStatusBuckets, 0);
   t.slow_by_route.assign(routes.size(), 0);
+  t.app_metrics.resize(app_metrics.size());
   for (const WorkerSnapshot& w : workers) {
     t.alive = t.alive || w.alive;
     t.starts += w.starts;
@@ -145,6 +172,11 @@ WorkerSnapshot RegionSnapshot::Total() const {
     }
     for (size_t i = 0; i < t.slow_by_route.size() && i < w.slow_by_route.size(); ++i) {
       t.slow_by_route[i] += w.slow_by_route[i];
+    }
+    for (size_t i = 0; i < t.app_metrics.size() && i < w.app_metrics.size(); ++i) {
+      t.app_metrics[i].counter += w.app_metrics[i].counter;
+      t.app_metrics[i].gauge += w.app_metrics[i].gauge;
+      t.app_metrics[i].histogram.Add(w.app_metrics[i].histogram);
     }
     t.inflight_requests.insert(t.inflight_requests.end(), w.inflight_requests.begin(),
                                w.inflight_requests.end());

@@ -3,8 +3,9 @@
 // renderers work on consistent-enough numbers (a histogram's _count is the
 // sum of its own bucket copies, so +Inf always equals _count).
 //
-// The gauges and in-flight requests of a slot whose process is gone (not
-// yet respawned) read as zero; its counters stay in the sums.
+// The gauges (app gauges included) and in-flight requests of a slot whose
+// process is gone (not yet respawned) read as zero; its counters and
+// histograms stay in the sums.
 //
 // Thread contract: TakeSnapshot reads shared memory with relaxed atomics; it
 // is safe from any thread or process while the workers write. The result is
@@ -26,6 +27,13 @@ struct HistogramSnapshot {
 
   uint64_t Count() const noexcept;
   void Add(const HistogramSnapshot& o) noexcept;
+};
+
+// One worker's value of an app metric: the field its kind says.
+struct AppMetricValue {
+  uint64_t counter = 0;
+  int64_t gauge = 0;
+  HistogramSnapshot histogram;
 };
 
 struct InflightSnapshot {
@@ -57,6 +65,7 @@ struct WorkerSnapshot {
   std::vector<uint64_t> requests;       // [route * kStatusBuckets + bucket]
   std::vector<uint64_t> slow_by_route;  // [route]
   std::vector<InflightSnapshot> inflight_requests;  // oldest first
+  std::vector<AppMetricValue> app_metrics;  // [index of RegionSnapshot::app_metrics]
 
   uint64_t RequestCount(uint32_t route, size_t status_bucket) const noexcept {
     return requests[static_cast<size_t>(route) * kStatusBuckets + status_bucket];
@@ -69,8 +78,15 @@ struct RouteLabel {
   std::string Joined() const { return method.empty() ? pattern : method + " " + pattern; }
 };
 
+struct AppMetricInfo {
+  AppMetricKind kind{};  // 0: an entry whose writer died mid-write (not rendered)
+  std::string name;
+  std::string help;
+};
+
 struct RegionSnapshot {
   std::vector<RouteLabel> routes;
+  std::vector<AppMetricInfo> app_metrics;  // registration order
   std::vector<WorkerSnapshot> workers;  // attached slots only, by index
   int64_t taken_unix_ms = 0;
 

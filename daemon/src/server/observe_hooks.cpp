@@ -36,6 +36,7 @@ bool SetUpObservability(const config::Config& cfg, std::string* err) {
     observe::RegionOptions ro;
     ro.max_workers = 2 * cfg.EffectiveWorkers();
     ro.max_routes = o.max_routes;
+    ro.max_app_metrics = o.max_app_metrics;
     if (!observe::CreateRegion(ro, err)) return false;
     g_slots = ro.max_workers;
   }
