@@ -1,4 +1,4 @@
-// toolkit_e2e_test.cc: app metrics and logging through the real spindled
+// metrics_daemon_test.cc: app metrics and logging through the real spindled
 // (master, 2 forked workers, the admin socket) with the daemon tests' app
 // (tests/server/test_app.cpp: /t/metrics/bump and /t/log), driven over the
 // wire protocol (no nginx). Each worker's init registers the same metrics;

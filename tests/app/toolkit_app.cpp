@@ -1,7 +1,7 @@
 // toolkit_app.cpp: an app used only by tests/app's daemon tests, one route
 // per piece of the app author's toolkit the lead wrote: the request's
 // context (address, scheme, host, deadline, multi-valued query and
-// headers), deadline inheritance by Redis and PostgreSQL calls, middleware
+// headers, a cookie), deadline inheritance by Redis and PostgreSQL calls, middleware
 // order and short-circuits, redirects, the drain (a long poll on
 // wake_on_drain), server-sent events, and the shutdown hooks.
 #include <spindle/app.hpp>
@@ -36,7 +36,8 @@ void Context(spindle::Request& req, spindle::Response& res) {
                         {"host", std::string(req.host())},
                         {"deadline_ms", left_ms},
                         {"tags", req.query_values("tag")},
-                        {"multi", multi}};
+                        {"multi", multi},
+                        {"theme", std::string(req.cookie("theme").value_or("-"))}};
   res.send(200, "application/json", out.dump());
 }
 

@@ -41,7 +41,8 @@ TEST(ToolkitContext, AddressSchemeHostAndMultiValues) {
   c.scheme = "https";
   c.host = "shop.example";
   FrameResponse r = c.Request("GET", "/t/context?tag=a&x=1&tag=b%20c&tag=", {},
-                              {{"X-Multi", "1"}, {"x-multi", "2"}, {"Other", "3"}});
+                              {{"X-Multi", "1"}, {"x-multi", "2"}, {"Other", "3"},
+                               {"Cookie", "a=1; theme=\"dark\""}, {"Cookie", "theme=light"}});
   ASSERT_EQ(r.status, 200) << r.body;
   nlohmann::json j = nlohmann::json::parse(r.body);
   EXPECT_EQ(j["remote_addr"], "203.0.113.7");
@@ -50,12 +51,14 @@ TEST(ToolkitContext, AddressSchemeHostAndMultiValues) {
   EXPECT_EQ(j["tags"], (nlohmann::json{"a", "b c", ""}));
   EXPECT_EQ(j["multi"], (nlohmann::json{"1", "2"}));
   EXPECT_EQ(j["deadline_ms"], -1);  // request_timeout 0: none
+  EXPECT_EQ(j["theme"], "dark");    // quotes stripped, the first one wins
   // The next request on the connection carries its own values.
   c.remote_addr = "unix:";
   r = c.Request("GET", "/t/context");
   j = nlohmann::json::parse(r.body);
   EXPECT_EQ(j["remote_addr"], "unix:");
   EXPECT_EQ(j["tags"], nlohmann::json::array());
+  EXPECT_EQ(j["theme"], "-");
 }
 
 TEST(ToolkitContext, DeadlineIsTheRequestTimeout) {

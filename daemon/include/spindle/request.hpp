@@ -89,6 +89,9 @@ class Request {
   std::optional<std::string_view> header(std::string_view name) const;
   // Every header called `name` (case-insensitive), in arrival order.
   std::vector<std::string_view> header_values(std::string_view name) const;
+  // The value of the cookie called `name` from the Cookie header(s), the
+  // first one when several have that name (<spindle/cookie.hpp>).
+  std::optional<std::string_view> cookie(std::string_view name) const;
 
   // The spindle_param values nginx sent, in configuration order.
   const std::vector<Field>& params() const { return params_; }

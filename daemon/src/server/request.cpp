@@ -1,6 +1,7 @@
 // request.cpp: Request (public app API): query/header/param lookups and the
 // body reader. Lookups never suspend; read_some/read_all may (see
 // request.hpp).
+#include <spindle/cookie.hpp>
 #include <spindle/errors.hpp>
 #include <spindle/request.hpp>
 
@@ -121,6 +122,10 @@ std::vector<std::string_view> Request::header_values(std::string_view name) cons
     if (server::EqualsIgnoreCase(f.name, name)) out.push_back(f.value);
   }
   return out;
+}
+
+std::optional<std::string_view> Request::cookie(std::string_view name) const {
+  return spindle::cookie(headers_, name);
 }
 
 std::optional<std::string_view> Request::param(std::string_view name) const {
