@@ -12,6 +12,8 @@
 // cancelled or the connection broke.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -50,6 +52,10 @@ class Response {
   void finish();
   // One-shot reply: status, Content-Type, Content-Length, body, end.
   void send(int status, std::string_view content_type, std::string_view body);
+  // One-shot JSON reply: Content-Type application/json, body value.dump();
+  // invalid UTF-8 in a string is sent as U+FFFD, never thrown. Include
+  // <nlohmann/json.hpp> (app.hpp does).
+  void json(const nlohmann::json& value, int status = 200);
 
   bool head_sent() const { return head_sent_; }
   bool finished() const { return finished_; }
