@@ -93,8 +93,9 @@ class AppContext {
   bool postgres_configured_;
 };
 
-// Bumped when the AppContext/Request/Response layout changes incompatibly.
-inline constexpr int kAppAbiVersion = 3;
+// Bumped when the AppContext/Request/Response/HttpError layout changes
+// incompatibly (4: HttpError carries an optional JSON body).
+inline constexpr int kAppAbiVersion = 4;
 
 }  // namespace spindle
 
