@@ -400,7 +400,9 @@ TEST(MultipartParser, TooManyPartsIs413) {
   // 100k tiny parts against max_parts 1000: refused at part 1001, after
   // reading only that far.
   std::string body;
-  for (int i = 0; i < 100000; ++i) body += "--b\r\nContent-Disposition: form-data; name=p\r\n\r\n\r\n";
+  for (int i = 0; i < 100000; ++i) {
+    body += "--b\r\nContent-Disposition: form-data; name=p\r\n\r\n\r\n";
+  }
   body += "--b--";
   MultipartParser p("b", 8 << 10, 1000);
   p.Feed(body);

@@ -262,10 +262,10 @@ TEST_F(ToolkitTest, MalformedUploadsAre400Or415) {
        "malformed multipart body: no delimiter line for its boundary"},
       {kFormData, body.substr(0, body.find("--" + kBoundary + "--")), 400,
        "malformed multipart body: the body ended before the closing delimiter"},
-      {kFormData, "--" + kBoundary + "\r\nContent-Type: text/plain\r\n\r\nv\r\n--" + kBoundary + "--",
-       400, "malformed multipart body: a part without Content-Disposition"},
-      {kFormData, "--" + kBoundary + "\r\nContent-Disposition: form-data\r\n\r\nv\r\n--" + kBoundary +
-       "--", 400, "malformed multipart body: a part without a name"},
+      {kFormData, "--" + kBoundary + "\r\nContent-Type: text/plain\r\n\r\nv\r\n--" + kBoundary +
+           "--", 400, "malformed multipart body: a part without Content-Disposition"},
+      {kFormData, "--" + kBoundary + "\r\nContent-Disposition: form-data\r\n\r\nv\r\n--" +
+           kBoundary + "--", 400, "malformed multipart body: a part without a name"},
   };
   auto c = Connect();
   for (const Case& k : cases) {

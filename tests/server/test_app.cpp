@@ -169,7 +169,8 @@ void AddBodyReaderRoutes(spindle::AppContext& app) {
           uint64_t total = 0;
           size_t n;
           while ((n = part.read(buf, sizeof(buf))) > 0) total += n;
-          files.push_back({{"name", part.name()}, {"filename", *part.filename()}, {"bytes", total}});
+          files.push_back(
+              {{"name", part.name()}, {"filename", *part.filename()}, {"bytes", total}});
         });
     res.json({{"fields", FieldsJson(form)}, {"files", files}});
   });

@@ -15,8 +15,11 @@ namespace {
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return Lower(x) == Lower(y); });
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
 }
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
@@ -297,7 +300,9 @@ void MultipartParser::ParseHeaders() {
   const std::string* name = FindParam(params, "name");
   if (name == nullptr) Malformed("a part without a name");
   head_.name = *name;
-  if (const std::string* ext = FindParam(params, "filename*")) head_.filename = DecodeExtValue(*ext);
+  if (const std::string* ext = FindParam(params, "filename*")) {
+    head_.filename = DecodeExtValue(*ext);
+  }
   if (!head_.filename) {
     if (const std::string* plain = FindParam(params, "filename")) head_.filename = *plain;
   }
