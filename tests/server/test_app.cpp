@@ -4,11 +4,14 @@
 // config subtree, the worker counters, and routing on the normalised path
 // (/admin/..., /public, /where/..., /seg/...), and what the server does with
 // what escapes a handler (AddEscapeRoutes: Redis failures, Cancelled, an
-// exception rethrown after suspending in its catch block), and the app
-// metrics and logging API (AddToolkitRoutes).
+// exception rethrown after suspending in its catch block), the app
+// metrics and logging API (AddMetricsLogRoutes), and the body readers of
+// the app toolkit (AddBodyReaderRoutes: forms, uploads, JSON).
 #include <spindle/app.hpp>
+#include <spindle/form.hpp>
 #include <spindle/log.hpp>
 #include <spindle/metrics.hpp>
+#include <spindle/multipart.hpp>
 #include <spindle/pg.hpp>
 #include <spindle/redis.hpp>
 #include <spindle/server.hpp>
@@ -17,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -87,13 +91,13 @@ void AddEscapeRoutes(spindle::AppContext& app, const nlohmann::json& config) {
   });
 }
 
-// The app metrics and logging API (tests/app/toolkit_e2e_test.cc):
+// The app metrics and logging API (tests/app/metrics_daemon_test.cc):
 // GET /metrics/bump?n=N&ms=M adds N to test_app_bumps_total, observes M ms
 // in test_app_bump_seconds, counts test_app_bumps_open up and answers this
 // worker's pid; GET /log?msg=TEXT[&level=debug|info|warn|error][&plain=1]
 // logs TEXT through the app's logger (plain: without the app name), and
 // ?n=N logs "n=N" through the variadic form.
-void AddToolkitRoutes(spindle::AppContext& app) {
+void AddMetricsLogRoutes(spindle::AppContext& app) {
   spindle::Counter bumps = spindle::metrics::counter("test_app_bumps_total", "Bumps received.");
   spindle::Histogram took =
       spindle::metrics::histogram("test_app_bump_seconds", "The ms parameter of each bump.");
@@ -122,10 +126,113 @@ void AddToolkitRoutes(spindle::AppContext& app) {
   });
 }
 
+// FNV-1a, 64 bits: what /upload/hash reports for each part's content (the
+// tests compute it over what they send).
+struct Fnv1a {
+  uint64_t h = 14695981039346656037ull;
+  void Add(const char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+  }
+};
+
+size_t QuerySize(const spindle::Request& req, const char* name, size_t fallback) {
+  return static_cast<size_t>(req.query_int(name, static_cast<long long>(fallback)));
+}
+
+// The readers' limits from the query (?max_body=, ?max_parts=, ...).
+spindle::MultipartLimits MultipartLimitsOf(const spindle::Request& req) {
+  spindle::MultipartLimits l;
+  l.max_body = QuerySize(req, "max_body", l.max_body);
+  l.max_parts = QuerySize(req, "max_parts", l.max_parts);
+  l.max_header_size = QuerySize(req, "max_header", l.max_header_size);
+  l.max_field_size = QuerySize(req, "max_field", l.max_field_size);
+  l.max_file_size = QuerySize(req, "max_file", l.max_file_size);
+  l.max_form_size = QuerySize(req, "max_form", l.max_form_size);
+  return l;
+}
+
+nlohmann::json FieldsJson(const spindle::Form& form) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const spindle::FormField& f : form) out.push_back({f.name, f.value});
+  return out;
+}
+
+// The body readers (tests/app/toolkit_daemon_test.cc): POST /form/echo
+// (read_form), /upload/hash (MultipartReader: each part's headers, size and
+// FNV-1a; fields' text; ?skip=1 reads no part, ?skip_files=1 reads no file),
+// /multipart/form (read_multipart_form, files counted), /upload/buffer (the
+// whole body in memory: the memory test's control), /json/echo
+// (Request::json into Response::json, ?limit=); GET /json/error (HttpError
+// with a JSON body), /json/bad-utf8 (a string that is not UTF-8).
+void AddBodyReaderRoutes(spindle::AppContext& app) {
+  app.post("/form/echo", [](spindle::Request& req, spindle::Response& res) {
+    spindle::FormLimits l;
+    l.max_body = QuerySize(req, "max_body", l.max_body);
+    l.max_fields = QuerySize(req, "max_fields", l.max_fields);
+    l.max_field_size = QuerySize(req, "max_field", l.max_field_size);
+    l.max_name_size = QuerySize(req, "max_name", l.max_name_size);
+    res.json(FieldsJson(spindle::read_form(req, l)));
+  });
+  app.post("/upload/hash", [](spindle::Request& req, spindle::Response& res) {
+    spindle::MultipartReader reader(req, MultipartLimitsOf(req));
+    const bool skip = req.query_int("skip", 0) != 0;
+    const bool skip_files = req.query_int("skip_files", 0) != 0;
+    std::string buf(64 * 1024, '\0');
+    nlohmann::json parts = nlohmann::json::array();
+    while (spindle::MultipartPart* part = reader.next_part()) {
+      nlohmann::json p = {{"name", part->name()},
+                          {"content_type", part->content_type()},
+                          {"headers", part->headers().size()}};
+      p["filename"] = part->filename() ? nlohmann::json(*part->filename()) : nullptr;
+      if (!skip && !(skip_files && part->is_file())) {
+        Fnv1a hash;
+        if (part->is_file()) {
+          size_t n;
+          while ((n = part->read(buf.data(), buf.size())) > 0) hash.Add(buf.data(), n);
+        } else {
+          std::string text = part->text();
+          hash.Add(text.data(), text.size());
+          p["text"] = text;
+        }
+        p["fnv"] = std::to_string(hash.h);
+      }
+      p["size"] = part->size();
+      parts.push_back(std::move(p));
+    }
+    res.json(parts);
+  });
+  app.post("/multipart/form", [](spindle::Request& req, spindle::Response& res) {
+    nlohmann::json files = nlohmann::json::array();
+    spindle::Form form = spindle::read_multipart_form(
+        req, MultipartLimitsOf(req), [&files](spindle::MultipartPart& part) {
+          char buf[4096];
+          uint64_t total = 0;
+          size_t n;
+          while ((n = part.read(buf, sizeof(buf))) > 0) total += n;
+          files.push_back(
+              {{"name", part.name()}, {"filename", *part.filename()}, {"bytes", total}});
+        });
+    res.json({{"fields", FieldsJson(form)}, {"files", files}});
+  });
+  app.post("/upload/buffer", [](spindle::Request& req, spindle::Response& res) {
+    res.json({{"bytes", req.read_all(64 << 20).size()}});
+  });
+  app.post("/json/echo", [](spindle::Request& req, spindle::Response& res) {
+    res.json(req.json(QuerySize(req, "limit", 1 << 20)));
+  });
+  app.get("/json/error", [](spindle::Request&, spindle::Response&) {
+    throw spindle::HttpError(422, nlohmann::json{{"error", "name is missing"}, {"field", "name"}});
+  });
+  app.get("/json/bad-utf8", [](spindle::Request&, spindle::Response& res) {
+    res.json({{"s", std::string("a\xff\xfe b")}}, 201);
+  });
+}
+
 void Init(spindle::AppContext& app) {
   nlohmann::json config = app.config();
   AddEscapeRoutes(app, config);
-  AddToolkitRoutes(app);
+  AddMetricsLogRoutes(app);
+  AddBodyReaderRoutes(app);
   app.get("/users/{id}", [](spindle::Request& req, spindle::Response& res) {
     res.send(200, "text/plain", "user " + std::string(*req.path_param("id")));
   });

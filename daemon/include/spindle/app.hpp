@@ -153,7 +153,9 @@ class AppContext {
   std::vector<std::function<void()>> shutdown_;
 };
 
-// Bumped when the AppContext/Request/Response layout changes incompatibly.
+// Bumped when the AppContext/Request/Response/HttpError layout changes
+// incompatibly (4: middleware and shutdown hooks in AppContext, the
+// request's context and deadline, HttpError's optional JSON body).
 inline constexpr int kAppAbiVersion = 4;
 
 }  // namespace spindle

@@ -12,6 +12,8 @@
 
 #include <spindle/deadline.hpp>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -106,6 +108,16 @@ class Request {
   size_t read_some(void* buf, size_t len, Deadline deadline = Deadline::never());
   // Reads the rest of the body; throws HttpError(413) once it exceeds `limit`.
   std::string read_all(size_t limit, Deadline deadline = Deadline::never());
+
+  // --- Body readers of the app toolkit (forms: form.hpp, multipart.hpp) ---
+  // The body as JSON (include <nlohmann/json.hpp>; app.hpp does). Every
+  // failure is an HttpError with a JSON body {"error": ...}: 415 unless
+  // Content-Type is application/json or */*+json (parameters allowed); 413
+  // beyond `limit` bytes; 400 for malformed JSON (invalid UTF-8 included) or
+  // arrays/objects nested deeper than kMaxJsonDepth (their recursive uses,
+  // dump() and comparisons, would overflow a fiber's stack). May suspend.
+  static constexpr size_t kMaxJsonDepth = 64;
+  nlohmann::json json(size_t limit = 1 << 20, Deadline deadline = Deadline::never());
 
  private:
   friend class server::Connection;

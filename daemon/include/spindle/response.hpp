@@ -12,6 +12,8 @@
 // cancelled or the connection broke.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -55,6 +57,10 @@ class Response {
   // "/chat/" or an absolute URL; checked like any header value) and a short
   // text body naming it. 303 after a form POST sends the browser to GET it.
   void redirect(std::string_view location, int status = 302);
+  // One-shot JSON reply: Content-Type application/json, body value.dump();
+  // invalid UTF-8 in a string is sent as U+FFFD, never thrown. Include
+  // <nlohmann/json.hpp> (app.hpp does).
+  void json(const nlohmann::json& value, int status = 200);
 
   bool head_sent() const { return head_sent_; }
   bool finished() const { return finished_; }

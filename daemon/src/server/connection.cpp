@@ -599,7 +599,8 @@ void Connection::RunRoute() {
     case Kind::kGone:
       return;
     case Kind::kHttp:
-      return FailResponse(outcome.status, outcome.message, outcome.message);
+      return FailResponse(outcome.status, outcome.message, outcome.message,
+                          std::chrono::seconds(0), outcome.json);
     case Kind::kUnavailable: {
       // One line per route per second while the backend is down, not one per
       // request; the lines held back are counted on the next one.
@@ -624,16 +625,16 @@ void Connection::RunRoute() {
 }
 
 void Connection::FailResponse(int status, std::string_view text, std::string_view reason,
-                              std::chrono::seconds retry_after) {
+                              std::chrono::seconds retry_after, bool json) {
   if (!response_.head_sent()) {
-    SendBuiltin(status, text, retry_after);
+    SendBuiltin(status, text, retry_after, json);
   } else if (!response_.finished()) {
     SendAbort(reason);
   }
 }
 
 void Connection::SendBuiltin(int status, std::string_view text,
-                             std::chrono::seconds retry_after) {
+                             std::chrono::seconds retry_after, bool json) {
   if (this_fiber::is_cancelled() || out_.broken()) return;
   response_.Reset(&out_, w_.config.limits.max_response_head_size);
   out_.Reset();
@@ -649,9 +650,13 @@ void Connection::SendBuiltin(int status, std::string_view text,
       response_.set_header("Retry-After",
                            std::to_string(std::max<long long>(1, retry_after.count())));
     }
-    std::string body(text);
-    body += '\n';
-    response_.send(status, "text/plain; charset=utf-8", body);
+    if (json) {
+      response_.send(status, "application/json", text);
+    } else {
+      std::string body(text);
+      body += '\n';
+      response_.send(status, "text/plain; charset=utf-8", body);
+    }
   } catch (const ClientGone&) {
   }
   response_started_ = out_.wrote_any() || out_.broken();

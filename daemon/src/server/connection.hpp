@@ -101,12 +101,14 @@ class Connection {
   void HandlerMain();
   void RunRoute();
   // A 503 carries Retry-After: `retry_after`, or queue_timeout when zero.
+  // `text` is sent as text/plain with a newline added, or as it is with
+  // `json` (an HttpError's JSON body).
   void SendBuiltin(int status, std::string_view text,
-                   std::chrono::seconds retry_after = std::chrono::seconds(0));
+                   std::chrono::seconds retry_after = std::chrono::seconds(0), bool json = false);
   // The reply to a failed handler: `status` with `text` if the head is not
   // out yet, else an ABORT frame with `reason` (unless it finished).
   void FailResponse(int status, std::string_view text, std::string_view reason,
-                    std::chrono::seconds retry_after = std::chrono::seconds(0));
+                    std::chrono::seconds retry_after = std::chrono::seconds(0), bool json = false);
   void SendAbort(std::string_view reason);
   void ProtocolError(const char* what);
 

@@ -13,8 +13,9 @@
 namespace spindle::server {
 namespace {
 
-HandlerOutcome Outcome(HandlerOutcome::Kind kind, int status, std::string message) {
-  return HandlerOutcome{kind, status, std::move(message)};
+HandlerOutcome Outcome(HandlerOutcome::Kind kind, int status, std::string message,
+                       bool json = false) {
+  return HandlerOutcome{kind, status, std::move(message), json};
 }
 
 HandlerOutcome BackendDown(const redis::Error& e) {
@@ -45,7 +46,7 @@ HandlerOutcome CallHandler(const Router::Route& route, Request& req, Response& r
     if (this_fiber::is_cancelled()) return Outcome(Kind::kGone, 0, {});
     return Outcome(Kind::kError, 500, e.what());
   } catch (const HttpError& e) {
-    return Outcome(Kind::kHttp, e.status(), e.what());
+    return Outcome(Kind::kHttp, e.status(), e.what(), e.json() != nullptr);
   } catch (const redis::Unavailable& e) {
     return BackendDown(e);
   } catch (const redis::Timeout& e) {

@@ -22,13 +22,14 @@ struct HandlerOutcome {
   enum class Kind {
     kReturned,     // finished normally (or left finishing to the server)
     kGone,         // ended by its cancellation (ClientGone, Cancelled)
-    kHttp,         // HttpError: `status`, `message` is the body
+    kHttp,         // HttpError: `status`, `message` is the body (JSON when `json`)
     kUnavailable,  // redis:: or pg::Unavailable / Timeout: 503; `message` says where
     kError,        // anything else: 500; `message` is what() for the log
   };
   Kind kind = Kind::kReturned;
   int status = 0;
   std::string message;
+  bool json = false;  // kHttp: `message` is an application/json document
 };
 
 HandlerOutcome CallHandler(const Router::Route& route, Request& req, Response& res);
