@@ -37,7 +37,6 @@
 #include <spindle/sse.hpp>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <chrono>
@@ -57,6 +56,7 @@ struct App {
   RoomStore store;
   std::shared_ptr<spindle::TemplateCache> templates;
   std::string mount;
+  spindle::Logger log;
   std::chrono::milliseconds poll_timeout{25000};
   std::chrono::milliseconds sse_heartbeat{15000};
 };
@@ -78,16 +78,16 @@ bool ValidText(const nlohmann::json& body, const char* key, size_t max_bytes, st
 
 void PostMessage(App& app, spindle::Request& req, spindle::Response& res) {
   std::string room = Room(req);
-  std::string raw = req.read_all(kMaxBody, spindle::Deadline::after(std::chrono::seconds(10)));
-  nlohmann::json body = nlohmann::json::parse(raw, nullptr, false);  // checks UTF-8 too
+  // 415 unless JSON, 413 past kMaxBody, 400 (a JSON error) when malformed
+  // or not UTF-8.
+  nlohmann::json body = req.json(kMaxBody, spindle::Deadline::after(std::chrono::seconds(10)));
   std::string user, text;
   if (!body.is_object() || !ValidText(body, "user", kMaxUser, user) ||
       !ValidText(body, "text", kMaxText, text)) {
-    return res.send(400, "text/plain",
-                    "expected JSON {\"user\": 1-32 bytes, \"text\": 1-2000 bytes}\n");
+    throw spindle::HttpError(
+        400, nlohmann::json{{"error", "expected {\"user\": 1-32 bytes, \"text\": 1-2000 bytes}"}});
   }
-  nlohmann::json msg = app.store.Post(room, user, text);
-  res.send(201, "application/json", msg.dump() + "\n");
+  res.json(app.store.Post(room, user, text), 201);
 }
 
 // Parks on the subscription until a message newer than `since` arrives
@@ -96,7 +96,7 @@ void PostMessage(App& app, spindle::Request& req, spindle::Response& res) {
 // again, at the new worker). False when the fiber was cancelled (client gone).
 bool Wait(App& app, spindle::redis::Subscription& sub, const std::string& room, long long since,
           nlohmann::json& out) {
-  spdlog::debug("chat: poll waiting in room '{}' since '{}'", room, since);
+  app.log.debug("chat: poll waiting in room '", room, "' since '", since, "'");
   spindle::Deadline deadline = spindle::Deadline::after(app.poll_timeout);
   spindle::redis::Message m;
   for (;;) {
@@ -129,7 +129,7 @@ void Poll(App& app, spindle::Request& req, spindle::Response& res) {
     if (out.empty() && !Wait(app, sub, room, since, out)) return;  // client gone
   }  // ~Subscription: unsubscribed here, also when the client went away
   res.set_header("Cache-Control", "no-store");
-  res.send(200, "application/json", out.dump() + "\n");
+  res.json(out.is_null() ? nlohmann::json::array() : out);
 }
 
 // The id of the last event a reconnecting EventSource saw; 0 without one.
@@ -185,7 +185,7 @@ void Init(spindle::AppContext& ctx) {
                 max_messages),
       std::make_shared<spindle::TemplateCache>(
           cfg.value("templates", "/usr/share/spindle/examples/chat/templates")),
-      ctx.mount()});
+      ctx.mount(), ctx.logger()});
   app->poll_timeout = ctx.config_duration("poll_timeout", app->poll_timeout);
   if (app->poll_timeout.count() <= 0) {
     throw std::invalid_argument(ctx.name() + ".poll_timeout: must be more than 0");

@@ -3,10 +3,12 @@
 //                        latest entries and a page-view counter (INCR)
 //   (the bare mount redirects to the mount + "/": the server's router does it)
 //   POST /entries        form body (name, message) -> stored, 303 to the page;
-//                        400 on bad input, 415 on another content type
+//                        400 on bad input, 413 over 16 KiB, 415 on another
+//                        content type (spindle::read_form)
 //   GET  /entries.json   the latest entries as a JSON array
 // Storage: a Redis list of JSON entries, newest first (LPUSH + LTRIM in one
-// MULTI/EXEC), and a counter key for page views.
+// MULTI/EXEC), and a counter key for page views. Metrics:
+// guestbook_entries_total, guestbook_rejected_total (bad forms).
 // Config (the app's `config:` subtree): redis (spindle::redis::Config keys
 // over the top-level `redis:` section: AppContext::redis_config()),
 // templates (directory), max_entries (default 50), key_prefix ("guestbook:").
@@ -17,12 +19,13 @@
 // (rendered inside the catch block) on the page; on the form and the JSON it
 // escapes, and the server answers 503 with Retry-After.
 #include <spindle/app.hpp>
+#include <spindle/form.hpp>
 #include <spindle/mustache_cache.hpp>
 #include <spindle/mustache_response.hpp>
 #include <spindle/redis.hpp>
+#include <spindle/text.hpp>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <ctime>
@@ -31,12 +34,12 @@
 #include <string>
 #include <vector>
 
-#include "form.hpp"
-
 namespace guestbook {
 namespace {
 
 constexpr size_t kMaxBody = 16 * 1024;
+constexpr size_t kMaxNameChars = 64;
+constexpr size_t kMaxMessageChars = 1000;
 
 struct App {
   spindle::redis::Client redis;
@@ -45,7 +48,53 @@ struct App {
   std::string list_key;
   std::string views_key;
   long long max_entries = 50;
+  spindle::Logger log;
+  spindle::Counter entries = spindle::metrics::counter("guestbook_entries_total",
+                                                       "Guestbook entries stored.");
+  spindle::Counter rejected = spindle::metrics::counter(
+      "guestbook_rejected_total", "Guestbook forms refused as invalid (400).");
 };
+
+struct NewEntry {
+  std::string name;
+  std::string message;
+};
+
+// One field of the form, trimmed: 1..max_chars characters of valid UTF-8,
+// without control characters (newlines allowed unless single_line). Sets
+// `error` (a short sentence for the 400) otherwise.
+bool CheckText(const spindle::Form& form, const char* what, size_t max_chars, bool single_line,
+               std::string& out, std::string& error) {
+  std::optional<std::string> raw = form.get(what);
+  if (!raw) {
+    error = std::string(what) + " is missing";
+    return false;
+  }
+  out = std::string(spindle::trim(*raw));
+  std::optional<size_t> chars = spindle::utf8_length(out);
+  const std::string name(what);
+  if (!chars) {
+    error = name + " is not valid UTF-8";
+  } else if (*chars == 0) {
+    error = name + " is empty";
+  } else if (*chars > max_chars) {
+    error = name + " is longer than " + std::to_string(max_chars) + " characters";
+  } else if (spindle::has_control_chars(out, !single_line)) {
+    error = name + " contains control characters";
+  } else {
+    return true;
+  }
+  return false;
+}
+
+std::optional<NewEntry> ValidateEntry(const spindle::Form& form, std::string& error) {
+  NewEntry e;
+  if (!CheckText(form, "name", kMaxNameChars, true, e.name, error) ||
+      !CheckText(form, "message", kMaxMessageChars, false, e.message, error)) {
+    return std::nullopt;
+  }
+  return e;
+}
 
 std::string FormatTime(long long unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
@@ -70,7 +119,7 @@ nlohmann::json ParseEntries(const std::vector<spindle::redis::Reply>& items) {
 // line. (The other routes let the error escape: the server answers 503 with
 // Retry-After.) Called inside the catch block: rendering may suspend there.
 void Unavailable(const App& app, spindle::Response& res, const spindle::redis::Error& e) {
-  spdlog::warn("guestbook: redis at '{}' failed: '{}'", e.address(), e.what());
+  app.log.warn("redis at '", e.address(), "' failed: '", e.what(), "'");
   res.set_header("Retry-After", "5");
   res.set_status(503);
   spindle::render_to(res, *app.templates, "unavailable",
@@ -97,14 +146,16 @@ void Page(const App& app, spindle::Request&, spindle::Response& res) {
 }
 
 void Post(const App& app, spindle::Request& req, spindle::Response& res) {
-  std::string type(req.header("Content-Type").value_or(""));
-  if (type.rfind("application/x-www-form-urlencoded", 0) != 0) {
-    return res.send(415, "text/plain", "expected an application/x-www-form-urlencoded form\n");
-  }
-  std::string body = req.read_all(kMaxBody, spindle::Deadline::after(std::chrono::seconds(10)));
+  spindle::FormLimits limits;
+  limits.max_body = kMaxBody;
+  spindle::Form form =
+      spindle::read_form(req, limits, spindle::Deadline::after(std::chrono::seconds(10)));
   std::string error;
-  std::optional<NewEntry> entry = ValidateEntry(ParseForm(body), error);
-  if (!entry) return res.send(400, "text/plain", "bad entry: " + error + "\n");
+  std::optional<NewEntry> entry = ValidateEntry(form, error);
+  if (!entry) {
+    app.rejected.inc();
+    return res.send(400, "text/plain", "bad entry: " + error + "\n");
+  }
   long long now = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count();
   std::string json = nlohmann::json{{"name", entry->name}, {"message", entry->message},
@@ -112,8 +163,8 @@ void Post(const App& app, spindle::Request& req, spindle::Response& res) {
   auto tx = app.redis.transaction();
   tx.add("LPUSH", app.list_key, json).add("LTRIM", app.list_key, 0, app.max_entries - 1);
   (void)tx.execute();
-  res.set_header("Location", app.mount + "/");
-  res.send(303, "text/plain", "stored; see " + app.mount + "/\n");
+  app.entries.inc();
+  res.redirect(app.mount + "/", 303);
 }
 
 void Json(const App& app, spindle::Request&, spindle::Response& res) {
@@ -128,7 +179,7 @@ void Init(spindle::AppContext& ctx) {
       spindle::redis::Client(ctx.redis_config()),
       std::make_shared<spindle::TemplateCache>(
           cfg.value("templates", "/usr/share/spindle/examples/guestbook/templates")),
-      ctx.mount(), "", "", cfg.value("max_entries", 50LL)});
+      ctx.mount(), "", "", cfg.value("max_entries", 50LL), ctx.logger()});
   std::string prefix = cfg.value("key_prefix", "guestbook:");
   app->list_key = prefix + "entries";
   app->views_key = prefix + "views";

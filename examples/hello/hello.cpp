@@ -13,7 +13,6 @@
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -37,7 +36,7 @@ void Sleep(spindle::Request& req, spindle::Response& res) {
       spindle::WaitStatus::kCancelled) {
     auto slept = std::chrono::duration_cast<std::chrono::milliseconds>(
         spindle::Clock::now() - start);
-    spdlog::info("hello: sleep cancelled after '{}' of '{}' ms", slept.count(), ms);
+    spindle::log::info("hello: sleep cancelled after '", slept.count(), "' of '", ms, "' ms");
     return;
   }
   res.send(200, "text/plain", "slept " + std::to_string(ms) + " ms");
@@ -53,7 +52,7 @@ void Stream(spindle::Request& req, spindle::Response& res) {
     res.flush();
     if (i + 1 < chunks && spindle::this_fiber::sleep_for(std::chrono::milliseconds(ms)) ==
                               spindle::WaitStatus::kCancelled) {
-      spdlog::info("hello: stream cancelled after '{}' of '{}' chunks", i + 1, chunks);
+      spindle::log::info("hello: stream cancelled after '", i + 1, "' of '", chunks, "' chunks");
       return;
     }
   }

@@ -89,7 +89,7 @@ TEST_F(Chat, TimeoutReturnsAnEmptyList) {
   // /chatshort polls for 300 ms; nothing newer than id 1 arrives.
   auto r = HttpGet(port(), "/chatshort/rooms/quiet/messages?since=1");
   EXPECT_EQ(ParseList(r), nlohmann::json::array());
-  EXPECT_EQ(r.body, "[]\n");
+  EXPECT_EQ(r.body, "[]");
   EXPECT_EQ(r.Header("Cache-Control"), "no-store");
   EXPECT_EQ(daemon().CountLog(Waiting("quiet")), 1u);
 }

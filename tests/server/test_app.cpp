@@ -157,7 +157,7 @@ nlohmann::json FieldsJson(const spindle::Form& form) {
   return out;
 }
 
-// The body readers (tests/app/toolkit_daemon_test.cc): POST /form/echo
+// The body readers (tests/app/body_reader_daemon_test.cc): POST /form/echo
 // (read_form), /upload/hash (MultipartReader: each part's headers, size and
 // FNV-1a; fields' text; ?skip=1 reads no part, ?skip_files=1 reads no file),
 // /multipart/form (read_multipart_form, files counted), /upload/buffer (the
