@@ -37,6 +37,29 @@ long RssKiB(pid_t pid) {
   return 0;
 }
 
+// Samples a process's VmRSS every 10 ms on a thread of its own until
+// Stop(), which returns the peak seen.
+class PeakRss {
+ public:
+  PeakRss(pid_t pid, long start) : peak_(start), thread_([this, pid] {
+    while (!done_.load()) {
+      peak_ = std::max(peak_.load(), RssKiB(pid));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }) {}
+  ~PeakRss() { Stop(); }
+  long Stop() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+    return peak_;
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::atomic<long> peak_;
+  std::thread thread_;
+};
+
 struct UploadStack {
   UploadStack() {
     DaemonOptions d;
@@ -74,22 +97,14 @@ TEST_P(MemoryE2E, SlowReaderOf100MiBUploadKeepsWorkerRssFlat) {
   const long before = RssKiB(worker);
   ASSERT_GT(before, 0);
 
-  std::atomic<bool> done{false};
-  long peak = before;
-  std::thread sampler([&] {
-    while (!done.load()) {
-      peak = std::max(peak, RssKiB(worker));
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
+  PeakRss sampler(worker, before);
   HttpRequest req;
   req.method = "POST";
   req.target = std::string(GetParam()) + "slow-upload?pause_us=500";
   req.body = std::string(kUpload, 'u');
   HttpClient c(stack_->nginx->port(), "127.0.0.1", std::chrono::seconds(120));
   HttpResponse r = c.Send(req);
-  done = true;
-  sampler.join();
+  const long peak = sampler.Stop();
   ASSERT_EQ(r.status, 200) << stack_->nginx->ErrorLog();
   EXPECT_EQ(r.body, "total " + std::to_string(kUpload) + "\n");
   std::printf("[ memory ] %s: worker RSS %ld KiB before, peak %ld KiB during a %zu MiB upload "
@@ -128,20 +143,12 @@ TEST_P(MemoryE2E, FiftyMiBMultipartUploadStreamsThroughInBoundedMemory) {
               boundary + "--\r\n";
   ASSERT_EQ(HttpSend(stack_->nginx->port(), warm).status, 200);
   const long before = RssKiB(worker);
-  std::atomic<bool> done{false};
-  long peak = before;
-  std::thread sampler([&] {
-    while (!done.load()) {
-      peak = std::max(peak, RssKiB(worker));
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
+  PeakRss sampler(worker, before);
   HttpRequest req = warm;
   req.body = std::move(body);
   HttpClient c(stack_->nginx->port(), "127.0.0.1", std::chrono::seconds(120));
   HttpResponse r = c.Send(req);
-  done = true;
-  sampler.join();
+  const long peak = sampler.Stop();
   ASSERT_EQ(r.status, 200) << r.body << stack_->nginx->ErrorLog();
   nlohmann::json parts = nlohmann::json::parse(r.body);
   ASSERT_EQ(parts.size(), 2u) << r.body;

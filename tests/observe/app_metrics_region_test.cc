@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "run_child.hpp"
+
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -38,25 +40,6 @@ std::unique_ptr<MetricsRegion> NewRegion(unsigned workers = 2, unsigned app_metr
   return r;
 }
 
-// Runs `body` in a forked child; returns its exit status (bounded wait).
-int RunChild(const std::function<void()>& body) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    body();
-    _exit(::testing::Test::HasFailure() ? 1 : 0);
-  }
-  EXPECT_GT(pid, 0);
-  for (int i = 0; i < 2000; ++i) {
-    int status = 0;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(10ms);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  ADD_FAILURE() << "child did not finish";
-  return -1;
-}
 
 uint32_t MustRegister(MetricsRegion& r, AppMetricKind kind, std::string_view name,
                       std::string_view help = "Help.") {

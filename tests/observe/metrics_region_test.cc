@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "run_child.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,26 +38,6 @@ std::unique_ptr<MetricsRegion> NewRegion(unsigned workers = 4, unsigned routes =
   return r;
 }
 
-// Runs `body` in a forked child; returns its exit status (bounded wait: a
-// child that hangs is killed after 20 s and the test fails).
-int RunChild(const std::function<void()>& body) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    body();
-    _exit(::testing::Test::HasFailure() ? 1 : 0);
-  }
-  EXPECT_GT(pid, 0);
-  for (int i = 0; i < 2000; ++i) {
-    int status = 0;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(10ms);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  ADD_FAILURE() << "child did not finish";
-  return -1;
-}
 
 void Record(Recorder& rec, uint32_t route, int status, uint64_t bytes,
             std::chrono::microseconds dur, std::chrono::microseconds wait = 0us) {

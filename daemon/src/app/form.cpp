@@ -6,6 +6,8 @@
 #include "app/media_type.hpp"
 
 #include <spindle/errors.hpp>
+
+#include "server/strings.hpp"
 #include <spindle/request.hpp>
 
 #include <memory>
@@ -13,13 +15,6 @@
 namespace spindle {
 namespace app {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 [[noreturn]] void TooLarge(const std::string& what, size_t limit) {
   throw HttpError(413, "form " + what + " over " + std::to_string(limit) + " bytes");
@@ -33,7 +28,7 @@ void UrlencodedDecoder::Feed(std::string_view piece) {
   }
   for (char c : piece) {
     if (escape_ != 0) {
-      int v = HexValue(c);
+      int v = server::HexValue(c);
       if (v < 0) BadEscape();
       if (escape_ == 1) {
         hi_ = v;

@@ -2,20 +2,15 @@
 // No thread or fiber contract: pure functions.
 #include "app/media_type.hpp"
 
+#include "server/strings.hpp"
+
 namespace spindle::app {
 namespace {
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 std::string LowerCopy(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = Lower(c);
+  for (char& c : out) c = server::AsciiLower(c);
   return out;
-}
-
-bool IsTchar(char c) {
-  const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-  return alnum || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 bool IsOws(char c) { return c == ' ' || c == '\t'; }
@@ -25,7 +20,7 @@ void SkipOws(std::string_view s, size_t& i) {
 }
 
 size_t TokenEnd(std::string_view s, size_t i) {
-  while (i < s.size() && IsTchar(s[i])) ++i;
+  while (i < s.size() && server::IsTokenChar(s[i])) ++i;
   return i;
 }
 

@@ -10,6 +10,8 @@
 #include "app/multipart_parser.hpp"
 
 #include <spindle/errors.hpp>
+
+#include "server/strings.hpp"
 #include <spindle/request.hpp>
 
 #include <cstring>
@@ -20,16 +22,6 @@ namespace app {
 namespace {
 
 constexpr size_t kReadSize = 64 * 1024;
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string BoundaryOf(const Request& req) {
   std::optional<std::string_view> ct = req.header("Content-Type");
@@ -146,7 +138,7 @@ std::string_view MultipartPart::content_type() const {
 
 std::optional<std::string_view> MultipartPart::header(std::string_view name) const {
   for (const auto& [k, v] : headers_) {
-    if (app::EqualsIgnoreCase(k, name)) return std::string_view(v);
+    if (server::EqualsIgnoreCase(k, name)) return std::string_view(v);
   }
   return std::nullopt;
 }

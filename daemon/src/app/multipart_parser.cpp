@@ -6,21 +6,13 @@
 
 #include <spindle/errors.hpp>
 
+#include "server/strings.hpp"
+
 #include <algorithm>
 #include <cstring>
 
 namespace spindle::app {
 namespace {
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
@@ -40,13 +32,6 @@ bool IsValidBoundary(std::string_view b) {
   return true;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // RFC 8187 ext-value: charset'language'pct-encoded; UTF-8 and ISO-8859-1
 // (the two a recipient must know). nullopt for anything else, so the plain
 // filename is used instead.
@@ -56,14 +41,14 @@ std::optional<std::string> DecodeExtValue(std::string_view v) {
   size_t q2 = v.find('\'', q1 + 1);
   if (q2 == std::string_view::npos) return std::nullopt;
   std::string_view charset = v.substr(0, q1);
-  const bool utf8 = EqualsIgnoreCase(charset, "utf-8");
-  if (!utf8 && !EqualsIgnoreCase(charset, "iso-8859-1")) return std::nullopt;
+  const bool utf8 = server::EqualsIgnoreCase(charset, "utf-8");
+  if (!utf8 && !server::EqualsIgnoreCase(charset, "iso-8859-1")) return std::nullopt;
   std::string out;
   for (size_t i = q2 + 1; i < v.size(); ++i) {
     auto c = static_cast<unsigned char>(v[i]);
     if (c == '%') {
-      int hi = i + 2 < v.size() ? HexValue(v[i + 1]) : -1;
-      int lo = hi >= 0 ? HexValue(v[i + 2]) : -1;
+      int hi = i + 2 < v.size() ? server::HexValue(v[i + 1]) : -1;
+      int lo = hi >= 0 ? server::HexValue(v[i + 2]) : -1;
       if (lo < 0) return std::nullopt;
       c = static_cast<unsigned char>(hi * 16 + lo);
       i += 2;
@@ -287,7 +272,7 @@ void MultipartParser::ParseHeaders() {
   }
   const std::string* disposition = nullptr;
   for (const auto& [k, v] : head_.headers) {
-    if (EqualsIgnoreCase(k, "content-disposition")) {
+    if (server::EqualsIgnoreCase(k, "content-disposition")) {
       disposition = &v;
       break;
     }

@@ -7,6 +7,7 @@
 #include <spindle/session.hpp>
 #include <spindle/units.hpp>
 
+#include "server/json_duration.hpp"
 #include "server/strings.hpp"
 
 #include <openssl/crypto.h>
@@ -154,13 +155,7 @@ std::string String(std::string_view where, const std::string& key, const nlohman
 
 std::chrono::milliseconds Duration(std::string_view where, const std::string& key,
                                    const nlohmann::json& v) {
-  std::string text;
-  if (v.is_string()) {
-    text = v.get<std::string>();
-  } else if (v.is_number()) {
-    text = v.is_number_float() ? v.dump() : std::to_string(v.get<int64_t>());
-  }
-  if (auto d = parse_duration(text)) return *d;
+  if (auto d = server::DurationFromJson(v)) return *d;
   BadKey(where, key, "expected " + std::string(kDurationForm) + ", got " + v.dump());
 }
 

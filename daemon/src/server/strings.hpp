@@ -1,6 +1,7 @@
 // strings.hpp: small allocation-free string helpers shared by the server's
-// request, response, router and plain-HTTP code, and the one table of HTTP
-// reason phrases. Pure functions.
+// request, response, router and plain-HTTP code and the app toolkit's
+// parsers (daemon/src/app), and the one table of HTTP reason phrases. Pure
+// functions.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,14 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
+}
+
+// The value of a hex digit, -1 for any other character.
+inline int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
 // The reason phrase of every status the server itself answers with.
@@ -41,14 +50,17 @@ inline const char* ReasonPhrase(int status) {
   }
 }
 
+// One tchar of RFC 9110 (the characters of a token).
+inline bool IsTokenChar(char c) {
+  const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  return alnum || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 // An HTTP token (RFC 9110 tchar+): what a header name must be.
 inline bool IsHeaderToken(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
-    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-      return false;
-    }
+    if (!IsTokenChar(c)) return false;
   }
   return true;
 }
