@@ -11,7 +11,10 @@
 // guestbook_entries_total, guestbook_rejected_total (bad forms).
 // Config (the app's `config:` subtree): redis (spindle::redis::Config keys
 // over the top-level `redis:` section: AppContext::redis_config()),
-// templates (directory), max_entries (default 50), key_prefix ("guestbook:").
+// templates (directory), max_entries (default 50), key_prefix ("guestbook:"),
+// session (spindle::SessionConfig keys: secret, ttl, secure, ...; optional:
+// with it the page remembers the name a visitor last signed with, in a
+// Redis-backed session behind a signed cookie).
 //
 // Thread/fiber contract: init runs once per worker in a fiber and builds that
 // worker's Redis client and template cache; handlers run in request fibers of
@@ -23,6 +26,7 @@
 #include <spindle/mustache_cache.hpp>
 #include <spindle/mustache_response.hpp>
 #include <spindle/redis.hpp>
+#include <spindle/session.hpp>
 #include <spindle/text.hpp>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +53,7 @@ struct App {
   std::string views_key;
   long long max_entries = 50;
   spindle::Logger log;
+  std::shared_ptr<spindle::SessionStore> sessions = nullptr;  // none without `session:`
   spindle::Counter entries = spindle::metrics::counter("guestbook_entries_total",
                                                        "Guestbook entries stored.");
   spindle::Counter rejected = spindle::metrics::counter(
@@ -126,10 +131,12 @@ void Unavailable(const App& app, spindle::Response& res, const spindle::redis::E
                      {{"mount", app.mount}, {"title", "Guestbook unavailable"}});
 }
 
-void Page(const App& app, spindle::Request&, spindle::Response& res) {
+void Page(const App& app, spindle::Request& req, spindle::Response& res) {
   nlohmann::json entries;
   long long views = 0;
+  std::string name;
   try {
+    if (app.sessions) name = app.sessions->load(req).data().value("name", "");
     auto p = app.redis.pipeline();
     p.add("INCR", app.views_key).add("LRANGE", app.list_key, 0, app.max_entries - 1);
     std::vector<spindle::redis::Reply> r = p.execute();
@@ -140,7 +147,8 @@ void Page(const App& app, spindle::Request&, spindle::Response& res) {
   }
   for (auto& e : entries) e["when"] = FormatTime(e.value("time", 0LL));
   nlohmann::json data = {{"title", "Guestbook"}, {"mount", app.mount},
-                         {"entries", std::move(entries)}, {"views", views}};
+                         {"entries", std::move(entries)}, {"views", views},
+                         {"name", name}};
   data["count"] = data["entries"].size();
   spindle::render_to(res, *app.templates, "index", data);
 }
@@ -164,6 +172,11 @@ void Post(const App& app, spindle::Request& req, spindle::Response& res) {
   tx.add("LPUSH", app.list_key, json).add("LTRIM", app.list_key, 0, app.max_entries - 1);
   (void)tx.execute();
   app.entries.inc();
+  if (app.sessions) {
+    spindle::Session s = app.sessions->load(req);
+    s.data()["name"] = entry->name;
+    s.save(res);  // Set-Cookie goes out with the redirect
+  }
   res.redirect(app.mount + "/", 303);
 }
 
@@ -185,6 +198,10 @@ void Init(spindle::AppContext& ctx) {
   app->views_key = prefix + "views";
   if (app->max_entries < 1 || app->max_entries > 10000) {
     throw std::invalid_argument(ctx.name() + ".max_entries: must be 1..10000");
+  }
+  if (cfg.contains("session")) {
+    app->sessions = std::make_shared<spindle::SessionStore>(
+        app->redis, spindle::SessionConfig::from_json(cfg["session"], ctx.name() + ".session"));
   }
   ctx.get("/", [app](spindle::Request& q, spindle::Response& s) { Page(*app, q, s); });
   ctx.post("/entries", [app](spindle::Request& q, spindle::Response& s) { Post(*app, q, s); });

@@ -15,7 +15,9 @@ ExamplesStack::ExamplesStack() {
   d.expect_workers = 2;
   d.yaml = std::string("workers: 2\nlog:\n  level: debug\napps:\n") +
            "  - name: guestbook\n    path: " GUESTBOOK_APP "\n    mount: /guestbook\n"
-           "    config:\n      templates: " GUESTBOOK_TEMPLATES "\n      redis: " + redis_cfg +
+           "    config:\n      templates: " GUESTBOOK_TEMPLATES "\n"
+           "      session: {secret: \"an example secret of at least thirty-two bytes\", ttl: 1h}\n"
+           "      redis: " + redis_cfg +
            "\n  - name: chat\n    path: " CHAT_APP "\n    mount: /chat\n"
            "    config:\n      templates: " CHAT_TEMPLATES "\n      poll_timeout: 20s\n"
            "      redis: " + redis_cfg +

@@ -1,7 +1,8 @@
 // ExamplesStack: the real stack the example apps run on, for one test: a
 // redis-server on a unix socket in a temp dir, spindled (two workers, debug
-// log) serving guestbook at /guestbook, chat at /chat (20 s polls) and chat
-// again at /chatshort (300 ms polls), and nginx with the module in front.
+// log) serving guestbook at /guestbook (with sessions), chat at /chat (20 s
+// polls) and chat again at /chatshort (300 ms polls, 200 ms event-stream
+// heartbeats), and nginx with the module in front.
 // Plus a tiny synchronous hiredis helper to look at Redis from the test.
 //
 // Thread contract: blocking helpers for test threads. Every wait is bounded.

@@ -69,6 +69,32 @@ TEST_F(Guestbook, PostRedirectsAndThePageShowsTheEntryEscaped) {
   EXPECT_TRUE(entries[0]["time"].is_number_integer());
 }
 
+// With `session:` configured the page remembers the name a visitor last
+// signed with: the POST's redirect sets a signed, HttpOnly session cookie,
+// and the page pre-fills the name for that cookie only (not for none, not
+// for a forged one).
+TEST_F(Guestbook, TheSessionRemembersTheName) {
+  auto post = PostForm(port(), "/guestbook/entries", "name=Zo%C3%AB+%3Cb%3E&message=hi");
+  ASSERT_EQ(post.status, 303) << post.body;
+  std::optional<std::string> set = post.Header("Set-Cookie");
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->rfind("spindle_session=", 0), 0u) << *set;
+  EXPECT_NE(set->find("; HttpOnly"), std::string::npos) << *set;
+  EXPECT_NE(set->find("; SameSite=Lax"), std::string::npos) << *set;
+  EXPECT_NE(set->find("; Max-Age=3600"), std::string::npos) << *set;
+  const std::string cookie = set->substr(0, set->find(';'));
+  const std::string prefilled = "value=\"Zoë &lt;b&gt;\"";
+  auto page = HttpGet(port(), "/guestbook/", {{"Cookie", cookie}});
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find(prefilled), std::string::npos) << page.body;
+  EXPECT_NE(HttpGet(port(), "/guestbook/").body.find("value=\"\""), std::string::npos);
+  std::string forged = cookie;
+  forged[forged.size() - 3] = forged[forged.size() - 3] == 'A' ? 'B' : 'A';  // the signature
+  page = HttpGet(port(), "/guestbook/", {{"Cookie", forged}});
+  EXPECT_EQ(page.body.find(prefilled), std::string::npos);
+  EXPECT_NE(page.body.find("value=\"\""), std::string::npos);
+}
+
 TEST_F(Guestbook, PageViewsAreCounted) {
   long long first = Views(HttpGet(port(), "/guestbook/").body);
   long long second = Views(HttpGet(port(), "/guestbook/").body);
