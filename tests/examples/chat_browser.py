@@ -94,7 +94,15 @@ class ChatPage:
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         driver_log = os.path.join(out_dir, "chromedriver-" + name + ".log")
-        service = Service(CHROMEDRIVER, log_path=driver_log)
+        # Chromium's crash handler keeps its database under
+        # $XDG_CONFIG_HOME/chromium whatever --user-data-dir says: keep it in
+        # the work dir too (nothing written to ~/.config), which also puts
+        # the work dir on the handler's command line, where the C++ fixture
+        # finds it (it runs in a session of its own, outside our group).
+        env = dict(os.environ,
+                   XDG_CONFIG_HOME=os.path.join(profile, "xdg-config"),
+                   XDG_CACHE_HOME=os.path.join(profile, "xdg-cache"))
+        service = Service(CHROMEDRIVER, log_path=driver_log, env=env)
         try:
             self.driver = webdriver.Chrome(service=service, options=options)
         except WebDriverException as e:  # selenium stops chromedriver itself here

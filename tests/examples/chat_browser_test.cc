@@ -9,10 +9,12 @@
 //
 // The script runs as a child in its own process group, its output in
 // browser-output/chat_browser.log; on a timeout the group gets SIGTERM (the
-// script quits its browsers), then SIGKILL. Whatever is left in the group
-// when the script has exited (a Chromium or chromedriver that did not quit)
-// fails the test and is killed, on every exit path (RAII). If the test
-// process itself dies, PR_SET_PDEATHSIG sends the script SIGTERM.
+// script quits its browsers), then SIGKILL. Whatever is left when the
+// script has exited (a Chromium or chromedriver that did not quit; found by
+// group, and by the work dir on its command line for the crash handler,
+// which runs in a session of its own) fails the test and is killed, on
+// every exit path (RAII). If the test process itself dies,
+// PR_SET_PDEATHSIG sends the script SIGTERM.
 //
 // Thread contract: one test thread; every wait is bounded.
 #include <gtest/gtest.h>
@@ -30,6 +32,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "examples_stack.hpp"
@@ -60,37 +63,50 @@ std::string Tail(const std::string& text, size_t lines) {
   return text.substr(p + 1);
 }
 
-// Live (not zombie) processes in process group `pgid`, as "pid comm" lines.
-std::vector<std::string> GroupMembers(pid_t pgid) {
-  std::vector<std::string> out;
+// Live (not zombie) processes other than this one that are in process
+// group `pgid` or have `marker` on their command line.
+struct Process {
+  pid_t pid;
+  std::string name;  // "pid comm"
+};
+std::vector<Process> FindProcesses(pid_t pgid, const std::string& marker) {
+  std::vector<Process> out;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(name));
     std::string stat = ReadAll(e.path().string() + "/stat");
-    size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
+    size_t open = stat.find('('), close = stat.rfind(')');
+    if (pid == getpid() || open == std::string::npos || close == std::string::npos) continue;
     std::istringstream rest(stat.substr(close + 2));
     char state = 0;
     long ppid = 0, pgrp = 0;
     rest >> state >> ppid >> pgrp;
-    if (pgrp == pgid && state != 'Z') {
-      out.push_back(e.path().filename().string() + " " +
-                    stat.substr(stat.find('(') + 1, close - stat.find('(') - 1));
+    if (state == 'Z') continue;
+    if (pgrp == pgid || ReadAll(e.path().string() + "/cmdline").find(marker) != std::string::npos) {
+      out.push_back({pid, name + " " + stat.substr(open + 1, close - open - 1)});
     }
   }
   return out;
 }
 
-std::string Join(const std::vector<std::string>& v) {
+std::string Join(const std::vector<Process>& v) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x.name;
   return s;
 }
 
 // A child process in its own process group with stdout and stderr in a
-// file. The destructor kills whatever is left of the group and reaps.
+// file. Its processes are those of the group and those with `marker` (a
+// temp dir the child's descendants name in their arguments) on their
+// command line: Chromium's crash handler leaves the group with setsid().
+// The destructor kills whatever of them is left, and reaps the child.
 class ChildGroup {
  public:
-  ChildGroup(const std::vector<std::string>& argv, const std::string& output_path) {
+  ChildGroup(const std::vector<std::string>& argv, const std::string& output_path,
+             std::string marker)
+      : marker_(std::move(marker)) {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -113,9 +129,9 @@ class ChildGroup {
     setpgid(pid_, pid_);  // also here: no race with the first kill(-pgid_)
     pgid_ = pid_;
   }
-  // SIGKILL to the group: the script if it still runs, and anything it left.
+  // SIGKILL to the script if it still runs, and to anything it left.
   ~ChildGroup() {
-    if (pgid_ > 1) kill(-pgid_, SIGKILL);
+    KillAll();
     if (pid_ > 0) {
       int st;
       waitpid(pid_, &st, 0);
@@ -139,7 +155,7 @@ class ChildGroup {
       }
       if (Clock::now() >= deadline) {
         if (timed_out) {
-          kill(-pgid_, SIGKILL);
+          KillAll();
           waitpid(pid_, &st, 0);
           pid_ = -1;
           return -1;
@@ -151,19 +167,26 @@ class ChildGroup {
       std::this_thread::sleep_for(50ms);
     }
   }
-  // After Wait(): what is still running in the group after a grace period
-  // (Chromium exits a moment after chromedriver answered quit).
-  std::vector<std::string> Leftovers(std::chrono::milliseconds grace) const {
+  // After Wait(): what is still running after a grace period (Chromium
+  // exits a moment after chromedriver answered quit).
+  std::vector<Process> Leftovers(std::chrono::milliseconds grace) const {
     auto deadline = Clock::now() + grace;
-    std::vector<std::string> left = GroupMembers(pgid_);
+    std::vector<Process> left = FindProcesses(pgid_, marker_);
     while (!left.empty() && Clock::now() < deadline) {
       std::this_thread::sleep_for(100ms);
-      left = GroupMembers(pgid_);
+      left = FindProcesses(pgid_, marker_);
     }
     return left;
   }
 
  private:
+  void KillAll() const {
+    if (pgid_ <= 1) return;
+    kill(-pgid_, SIGKILL);
+    for (const Process& p : FindProcesses(pgid_, marker_)) kill(p.pid, SIGKILL);
+  }
+
+  std::string marker_;
   pid_t pid_ = -1;   // -1 once reaped
   pid_t pgid_ = -1;  // the group outlives its leader
 };
@@ -193,18 +216,18 @@ TEST(ChatBrowser, PagesTalkLateJoinerGetsHistoryAndPollFallbackWorks) {
   ChildGroup child({"/usr/bin/python3", "-u", CHAT_BROWSER_SCRIPT, "--base",
                     "http://127.0.0.1:" + std::to_string(stack.port()), "--room", room, "--out",
                     out, "--work", work.path(), "--daemon-log", daemon_log},
-                   output_path);
+                   output_path, work.path());
   int st = child.Wait(150s);
   std::string output = ReadAll(output_path);
   std::cout << output;
   std::string logs = "\n--- spindled log (tail) ---\n" + Tail(stack.daemon->Log(), 80) +
                      "\n--- nginx error log (tail) ---\n" + Tail(stack.nginx->ErrorLog(), 40);
-  ASSERT_NE(st, -1) << "chat_browser.py did not finish in 150 s; its output:\n" << output << logs;
+  ASSERT_NE(st, -1) << "chat_browser.py did not finish in 150 s (killed); its output:\n" << output << logs;
   ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
       << "chat_browser.py failed (wait status " << st << "; exit 2: the browser did not "
       << "start, see " << out << "/chromedriver-*.log):\n"
       << output << logs;
-  std::vector<std::string> left = child.Leftovers(5s);
+  std::vector<Process> left = child.Leftovers(5s);
   EXPECT_TRUE(left.empty()) << "processes the script left running (killed now): " << Join(left);
 
   const std::string shot = out + "/chat-alice.png";
