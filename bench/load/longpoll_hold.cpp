@@ -132,8 +132,9 @@ class Hold {
   // sent yet, or with --sse not all heads in; kWaiting: not all answered yet).
   bool Pending(State state) const {
     for (const Conn& c : conns_) {
-      if (state == State::kSending && (c.state == State::kConnecting || c.state == State::kSending ||
-                                       (!sse_.empty() && c.state == State::kWaiting && !c.head))) {
+      const bool no_head = !sse_.empty() && c.state == State::kWaiting && !c.head;
+      if (state == State::kSending &&
+          (c.state == State::kConnecting || c.state == State::kSending || no_head)) {
         return true;
       }
       if (state == State::kWaiting && c.state != State::kDone && c.state != State::kFailed) {

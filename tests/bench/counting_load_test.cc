@@ -254,7 +254,8 @@ class HoldingServer {
             "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!";
         const std::string event = "15\r\ndata: Hello, World!\n\n\r\n";
         for (int fd : held_) {
-          const std::string& out = std::count(streams_.begin(), streams_.end(), fd) ? event : answer;
+          const bool stream = std::count(streams_.begin(), streams_.end(), fd) > 0;
+          const std::string& out = stream ? event : answer;
           (void)!::write(fd, out.data(), out.size());
         }
         (void)!::write(fds[i].fd, answer.data(), answer.size());

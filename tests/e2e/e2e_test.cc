@@ -281,9 +281,9 @@ double Metric(uint16_t port, const std::string& name) {
 // one per running request. Read until `ok(value)` (the fiber count is
 // sampled every 250 ms, the connection count is live); the last value read.
 double FibersBeyondConnections(uint16_t port, const std::function<bool(double)>& ok) {
+  using Clock = std::chrono::steady_clock;
   double v = -1;
-  for (auto until = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < until;
-       std::this_thread::sleep_for(100ms)) {
+  for (auto until = Clock::now() + 10s; Clock::now() < until; std::this_thread::sleep_for(100ms)) {
     if (Metric(port, "spindle_requests_in_flight") != 0) continue;
     v = Metric(port, "spindle_fibers_alive") - Metric(port, "spindle_connections_open");
     if (ok(v)) break;
