@@ -41,6 +41,19 @@ bool HeaderIs(std::string_view line, std::string_view name, std::string_view* va
 
 }  // namespace
 
+bool HasHeader(std::string_view head, std::string_view name, std::string_view value) {
+  for (size_t pos = head.find("\r\n"); pos != std::string_view::npos;) {
+    const size_t next = head.find("\r\n", pos + 2);
+    std::string_view line = head.substr(pos + 2, next == std::string_view::npos
+                                                     ? std::string_view::npos
+                                                     : next - pos - 2);
+    std::string_view v;
+    if (HeaderIs(line, name, &v) && ContainsNoCase(v, value)) return true;
+    pos = next;
+  }
+  return false;
+}
+
 long ParseResponse(const std::string& in, int* status, bool* close) {
   size_t head_end = in.find("\r\n\r\n");
   if (head_end == std::string::npos) return in.size() > 65536 ? -1 : 0;

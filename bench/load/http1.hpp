@@ -1,6 +1,7 @@
 // http1.hpp: the HTTP/1.1 client pieces the load generators under
 // bench/load share (counting_load, longpoll_hold): the target URL, its
-// address, where one response ends in a byte buffer, and exact percentiles.
+// address, where one response ends in a byte buffer, a header lookup, and
+// exact percentiles.
 // Enough of HTTP for the peers under test, not a general client:
 // http://HOST:PORT/PATH only, Content-Length and chunked bodies, no trailers.
 #pragma once
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bench {
@@ -41,6 +43,11 @@ T Percentile(const std::vector<T>& sorted, double p) {
   auto i = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
   return sorted[std::min(i, sorted.size() - 1)];
 }
+
+// True when the response head `head` (status line and headers, CRLF
+// separated) has a header `name` (lower case) whose value contains `value`
+// (lower case), both compared ignoring ASCII case.
+bool HasHeader(std::string_view head, std::string_view name, std::string_view value);
 
 // Parses one complete response at the front of `in`: returns its length, 0
 // when more bytes are needed, -1 when it is malformed. A response without

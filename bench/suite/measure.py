@@ -136,12 +136,13 @@ def counting_load(build, url, conns, duration, warmup=0, rate=0, ramp=0, timelin
     return json.loads(r.stdout)
 
 
-def longpoll_hold(build, url, notify_url, clients, settle, timeout, on_held):
-    """Holds `clients` long polls; calls on_held() once all are held (the
-    caller samples memory), then lets the notify go. Returns the JSON."""
+def longpoll_hold(build, url, notify_url, clients, settle, timeout, on_held, options=()):
+    """Holds `clients` long polls (event streams with options --sse TEXT);
+    calls on_held() once all are held (the caller samples memory), then lets
+    the notify go. Returns the JSON."""
     path = os.path.join(build, "bench/load/longpoll_hold")
     p = subprocess.Popen([path, "-c", str(clients), "--settle", str(settle), "--timeout",
-                          str(timeout), "--notify", notify_url, url],
+                          str(timeout), "--notify", notify_url] + list(options) + [url],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline()
     if not line.startswith("held "):
@@ -156,22 +157,38 @@ def longpoll_hold(build, url, notify_url, clients, settle, timeout, on_held):
     return result
 
 
-def spindle_worker_requests(admin_sock):
-    """Requests served per worker slot, from the admin socket's
-    /metrics?per_worker=1 (spindle_requests_total)."""
+def admin_get(admin_sock, target):
+    """The reply (head and body, text) of a plain HTTP GET on Spindle's admin
+    socket."""
     import socket
     with socket.socket(socket.AF_UNIX) as s:
         s.settimeout(5)
         s.connect(admin_sock)
-        s.sendall(b"GET /metrics?per_worker=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % target.encode())
         data = b""
         while True:
             chunk = s.recv(65536)
             if not chunk:
                 break
             data += chunk
+    return data.decode(errors="replace")
+
+
+def spindle_metrics(admin_sock):
+    """name -> value of the unlabelled metrics on the admin socket's /metrics."""
+    out = {}
+    for line in admin_get(admin_sock, "/metrics").split("\n"):
+        parts = line.split(" ")
+        if line.startswith("spindle_") and len(parts) == 2 and "{" not in parts[0]:
+            out[parts[0]] = float(parts[1])
+    return out
+
+
+def spindle_worker_requests(admin_sock):
+    """Requests served per worker slot, from the admin socket's
+    /metrics?per_worker=1 (spindle_requests_total)."""
     per = {}
-    for line in data.decode(errors="replace").split("\n"):
+    for line in admin_get(admin_sock, "/metrics?per_worker=1").split("\n"):
         if line.startswith("spindle_requests_total{") and 'worker="' in line:
             w = line.split('worker="')[1].split('"')[0]
             per[w] = per.get(w, 0) + float(line.rsplit(" ", 1)[1])

@@ -285,9 +285,10 @@ class Spindle(Peer):
         self.needs = (self.spindled, self.module, self.app)
         self.package = "(run scripts/build)"
 
-    def config(self, stack, frame):
+    def config(self, stack, frame, apps=None):
         """conf/spindled.yaml (the shipped config) with the sockets in the
-        prefix and bench_app as the only app."""
+        prefix and bench_app as the only app (or the `apps:` entries given,
+        as YAML lines)."""
         with open(os.path.join(ROOT, "conf/spindled.yaml")) as f:
             lines = f.read().split("\n")
         out = []
@@ -308,16 +309,17 @@ class Spindle(Peer):
             if line.startswith("  level:"):
                 line = "  level: warn"
             out.append(line)
-        out += ["apps:", "  - name: bench", "    path: " + self.app, '    mount: ""',
-                "    config:", "      templates: " + os.path.join(ROOT, "bench/apps/templates"),
-                '      redis: {address: "unix:%s"}' % frame.redis_sock, ""]
+        out += ["apps:"] + (apps or [
+            "  - name: bench", "    path: " + self.app, '    mount: ""',
+            "    config:", "      templates: " + os.path.join(ROOT, "bench/apps/templates"),
+            '      redis: {address: "unix:%s"}' % frame.redis_sock]) + [""]
         path = stack.path("conf", "spindled.yaml")
         with open(path, "w") as f:
             f.write("\n".join(out))
         return path
 
-    def setup(self, stack, frame):
-        conf = self.config(stack, frame)
+    def setup(self, stack, frame, apps=None):
+        conf = self.config(stack, frame, apps)
         p = stack.start("spindled", [self.spindled, "-c", conf])
         sock = stack.path("spindled.sock")
         stack.wait_socket(sock)

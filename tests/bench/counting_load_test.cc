@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -200,7 +201,10 @@ TEST(CountingLoadSockets, NoAnswerIsATimeout) {
 
 // A long-poll server for longpoll_hold: holds every GET until one whose
 // path is /notify arrives, then answers all held ones at once (200, 13
-// bytes) and the notify itself.
+// bytes) and the notify itself. A GET of /events is an event stream: its
+// head goes out at once, and the notify sends it one event
+// ("data: Hello, World!") instead of an answer; /events-html gets a
+// text/html head instead.
 class HoldingServer {
  public:
   HoldingServer() : listen_fd_(BindLoopback(&port_)) {
@@ -233,13 +237,27 @@ class HoldingServer {
           ::close(fds[i].fd);
           continue;
         }
-        if (std::string(buf, static_cast<size_t>(n)).rfind("GET /notify ", 0) != 0) {
+        const std::string request(buf, static_cast<size_t>(n));
+        if (request.find(" /notify ") == std::string::npos) {
+          const bool html = request.rfind("GET /events-html ", 0) == 0;
+          if (html || request.rfind("GET /events ", 0) == 0) {
+            const std::string head = std::string("HTTP/1.1 200 OK\r\nContent-Type: ") +
+                                     (html ? "text/html" : "text/event-stream") +
+                                     "\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n:\n\n\r\n";
+            (void)!::write(fds[i].fd, head.data(), head.size());
+            streams_.push_back(fds[i].fd);
+          }
           held_.push_back(fds[i].fd);
           continue;
         }
         const std::string answer =
             "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!";
-        for (int fd : held_) (void)!::write(fd, answer.data(), answer.size());
+        const std::string event = "15\r\ndata: Hello, World!\n\n\r\n";
+        for (int fd : held_) {
+          const bool stream = std::count(streams_.begin(), streams_.end(), fd) > 0;
+          const std::string& out = stream ? event : answer;
+          (void)!::write(fd, out.data(), out.size());
+        }
         (void)!::write(fds[i].fd, answer.data(), answer.size());
         ::close(fds[i].fd);
       }
@@ -249,17 +267,18 @@ class HoldingServer {
   uint16_t port_ = 0;
   int listen_fd_;
   std::atomic<bool> stop_{false};
-  std::vector<int> pending_, held_;
+  std::vector<int> pending_, held_, streams_;
   std::thread thread_;
 };
 
-// Runs longpoll_hold with `options` against `server` (held on /wait, the
+// Runs longpoll_hold with `options` against `server` (held on `path`, the
 // notify on `notify_path`); *held_line: its "held N" line.
 nlohmann::json RunHold(const HoldingServer& server, const std::string& options,
-                       const std::string& notify_path, std::string* held_line) {
+                       const std::string& notify_path, std::string* held_line,
+                       const std::string& path = "/wait") {
   const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
   const std::string out = RunCommand("echo go | " + std::string(LONGPOLL_HOLD) + " " + options +
-                                     " --notify " + base + notify_path + " " + base + "/wait");
+                                     " --notify " + base + notify_path + " " + base + path);
   const size_t eol = out.find('\n');
   *held_line = out.substr(0, eol);
   return nlohmann::json::parse(out.substr(eol + 1));
@@ -288,6 +307,36 @@ TEST(LongpollHold, ClientsNotAnsweredInTimeAreUnanswered) {
   EXPECT_EQ(j["held"], 20) << j.dump();
   EXPECT_EQ(j["answered"], 0);
   EXPECT_EQ(j["unanswered"], 20) << j.dump();
+}
+
+// Event streams: held once their heads are in, answered by the event's
+// text (a POST notify, its status reported); heartbeats before it do not
+// count.
+TEST(LongpollHold, StreamsAreHeldByTheirHeadsAndAnsweredByTheEvent) {
+  HoldingServer server;
+  std::string held;
+  nlohmann::json j = RunHold(server,
+                             "-c 100 --settle 0.3 --timeout 5 --sse 'Hello, World!' "
+                             "--notify-body '{\"text\":\"x\"}'",
+                             "/notify", &held, "/events");
+  EXPECT_EQ(held, "held 100");
+  EXPECT_EQ(j["held"], 100) << j.dump();
+  EXPECT_EQ(j["answered"], 100) << j.dump();
+  EXPECT_EQ(j["failed"], 0);
+  EXPECT_EQ(j["unanswered"], 0);
+  EXPECT_EQ(j["notify_status"], 200);
+  EXPECT_GE(j["first_ms"].get<double>(), 0);
+}
+
+// A stream whose head is not text/event-stream is not held: it failed.
+TEST(LongpollHold, AStreamWithTheWrongHeadFails) {
+  HoldingServer server;
+  std::string held;
+  nlohmann::json j = RunHold(server, "-c 10 --settle 0.1 --timeout 0.5 --sse 'Hello, World!'",
+                             "/notify", &held, "/events-html");
+  EXPECT_EQ(held, "held 0");
+  EXPECT_EQ(j["failed"], 10) << j.dump();
+  EXPECT_EQ(j["answered"], 0);
 }
 
 }  // namespace

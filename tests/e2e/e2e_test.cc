@@ -1,21 +1,29 @@
 // End-to-end tests through the real stack: HTTP client -> nginx (with
-// ngx_http_spindle_module) -> unix socket -> spindled -> examples/hello.
-// Every example route, the usual methods, bodies of 0 B / 1 KiB / 10 MiB,
-// chunked uploads streamed with spindle_request_buffering off, streamed
-// responses, upstream keepalive (counting the daemon's accepts), a daemon
-// killed mid-request (502) and a client disconnect cancelling its handler.
+// ngx_http_spindle_module) -> spindled -> examples/hello, every case twice:
+// nginx reaching the daemon over its unix socket and over a loopback TCP
+// port (test names end in /unix and /tcp). Every example route, the usual
+// methods, bodies of 0 B / 1 KiB / 10 MiB (checked by hash), chunked uploads
+// streamed with spindle_request_buffering off, streamed responses, upstream
+// keepalive (counting the daemon's accepts), a daemon killed mid-request
+// (502) and client disconnects cancelling their handlers without leaking a
+// fiber or a connection (the admin endpoint's metrics, through nginx).
 #include "daemon_harness.hpp"
 #include "http_client.hpp"
 #include "nginx_harness.hpp"
-#include "shared_stack.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 
 namespace spindle::test {
 namespace {
@@ -41,12 +49,22 @@ std::string Pattern(size_t n) {
   return s;
 }
 
+enum class Transport { kUnix, kTcp };
+
+std::string TransportName(Transport t) { return t == Transport::kUnix ? "unix" : "tcp"; }
+
 // One spindled (one worker, debug log) with hello mounted at / and again at
-// /u, and one nginx in front: / is buffered both ways, /u/ streams both ways.
+// /u, and one nginx in front: / is buffered both ways, /u/ streams both ways;
+// /metrics is the daemon's admin endpoint. nginx reaches the daemon and its
+// admin endpoint over unix sockets or over loopback TCP ports.
 struct Stack {
-  Stack() {
+  explicit Stack(Transport transport) {
+    const bool tcp = transport == Transport::kTcp;
     DaemonOptions d;
-    d.yaml = R"(workers: 1
+    if (tcp) d.listen = kTcpListen;
+    d.yaml = std::string(tcp ? "admin:\n  address: 127.0.0.1:${ADMIN_PORT}\n"
+                             : "admin:\n  path: ${DIR}/admin.sock\n  mode: \"0666\"\n") +
+             R"(workers: 1
 log:
   level: debug
 limits:
@@ -61,8 +79,11 @@ apps:
 )";
     daemon = std::make_unique<DaemonHarness>(d);
     NginxOptions n;
-    n.vars["SOCK"] = daemon->socket_path();
-    n.http = "upstream spindled { server unix:${SOCK}; keepalive 8; }";
+    n.vars["ADDR"] = daemon->address();
+    n.vars["ADMIN"] = tcp ? "127.0.0.1:" + std::to_string(daemon->admin_port())
+                          : "unix:" + daemon->dir() + "/admin.sock";
+    n.http = "upstream spindled { server ${ADDR}; keepalive 8; }\n"
+             "upstream admin { server ${ADMIN}; }";
     n.server = R"(
       client_max_body_size 64m;
       location / {
@@ -75,6 +96,7 @@ apps:
         spindle_request_buffering off;
         spindle_buffering off;
       }
+      location = /metrics { spindle_pass admin; }
     )";
     nginx = std::make_unique<NginxHarness>(n);
   }
@@ -82,26 +104,51 @@ apps:
   std::unique_ptr<NginxHarness> nginx;
 };
 
-class E2E : public SharedStackTest<Stack> {
+// Tests whose parameter is (or starts with) the transport share one stack per
+// transport, built when its first test runs.
+template <class Param>
+class TransportTest : public ::testing::TestWithParam<Param> {
  protected:
-  uint16_t port() const { return stack_->nginx->port(); }
-  DaemonHarness& daemon() const { return *stack_->daemon; }
+  static void TearDownTestSuite() { stacks_.clear(); }
+  Transport transport() const {
+    if constexpr (std::is_same_v<Param, Transport>) {
+      return this->GetParam();
+    } else {
+      return std::get<0>(this->GetParam());
+    }
+  }
+  Stack& stack() const {
+    auto& s = stacks_[transport()];
+    if (!s) s = std::make_unique<Stack>(transport());
+    return *s;
+  }
+  uint16_t port() const { return stack().nginx->port(); }
+  DaemonHarness& daemon() const { return *stack().daemon; }
+
+ private:
+  static inline std::map<Transport, std::unique_ptr<Stack>> stacks_;
 };
 
-TEST_F(E2E, Hello) {
+using E2E = TransportTest<Transport>;
+
+auto TransportParamName(const ::testing::TestParamInfo<Transport>& info) {
+  return TransportName(info.param);
+}
+
+TEST_P(E2E, Hello) {
   auto r = HttpGet(port(), "/hello");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "Hello, World!");
   EXPECT_EQ(r.Header("Content-Type"), "text/plain");
 }
 
-TEST_F(E2E, Sleep) {
+TEST_P(E2E, Sleep) {
   auto r = HttpGet(port(), "/sleep?ms=50");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "slept 50 ms");
 }
 
-TEST_F(E2E, UnknownRouteIs404) {
+TEST_P(E2E, UnknownRouteIs404) {
   EXPECT_EQ(HttpGet(port(), "/nothing-here").status, 404);
   HttpRequest req;
   req.method = "POST";
@@ -125,15 +172,15 @@ void ExpectStreamed(uint16_t port, const std::string& target) {
   EXPECT_GE(r.pieces.size(), 3u) << target;
 }
 
-TEST_F(E2E, StreamArrivesInPiecesWithXAccelBuffering) {
+TEST_P(E2E, StreamArrivesInPiecesWithXAccelBuffering) {
   ExpectStreamed(port(), "/stream?chunks=5&ms=200");
 }
 
-TEST_F(E2E, StreamArrivesInPiecesWithBufferingOff) {
+TEST_P(E2E, StreamArrivesInPiecesWithBufferingOff) {
   ExpectStreamed(port(), "/u/stream?chunks=5&ms=200");
 }
 
-TEST_F(E2E, EchoEveryMethod) {
+TEST_P(E2E, EchoEveryMethod) {
   for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
     HttpRequest req;
     req.method = method;
@@ -159,7 +206,7 @@ TEST_F(E2E, EchoEveryMethod) {
   }
 }
 
-TEST_F(E2E, HeadHasNoBody) {
+TEST_P(E2E, HeadHasNoBody) {
   HttpClient c(port());
   HttpRequest req;
   req.method = "HEAD";
@@ -175,10 +222,10 @@ TEST_F(E2E, HeadHasNoBody) {
   EXPECT_EQ(c.ReadResponse().body, "Hello, World!");
 }
 
-class E2EBodies : public E2E, public ::testing::WithParamInterface<size_t> {};
+using E2EBodies = TransportTest<std::tuple<Transport, size_t>>;
 
 TEST_P(E2EBodies, PostAndPutBodiesArriveIntact) {
-  std::string body = Pattern(GetParam());
+  std::string body = Pattern(std::get<1>(GetParam()));
   for (const char* method : {"POST", "PUT"}) {
     for (const char* target : {"/echo", "/u/echo"}) {
       HttpRequest req;
@@ -195,10 +242,15 @@ TEST_P(E2EBodies, PostAndPutBodiesArriveIntact) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, E2EBodies, ::testing::Values(0, 1024, 10 << 20),
-                         [](const auto& info) { return std::to_string(info.param) + "B"; });
+INSTANTIATE_TEST_SUITE_P(Sizes, E2EBodies,
+                         ::testing::Combine(::testing::Values(Transport::kUnix, Transport::kTcp),
+                                            ::testing::Values(0, 1024, 10 << 20)),
+                         [](const auto& info) {
+                           return TransportName(std::get<0>(info.param)) + "_" +
+                                  std::to_string(std::get<1>(info.param)) + "B";
+                         });
 
-TEST_F(E2E, ChunkedUploadIsStreamedWithRequestBufferingOff) {
+TEST_P(E2E, ChunkedUploadIsStreamedWithRequestBufferingOff) {
   HttpRequest req;
   req.method = "POST";
   req.target = "/u/echo";
@@ -215,20 +267,68 @@ TEST_F(E2E, ChunkedUploadIsStreamedWithRequestBufferingOff) {
   EXPECT_EQ(j["body_sha256"], Sha256Hex(all));
 }
 
-TEST_F(E2E, ClientDisconnectCancelsTheSleepingHandler) {
-  size_t before = daemon().CountLog("hello: sleep cancelled");
-  {
-    HttpClient c(port());
-    HttpRequest req;
-    req.target = "/sleep?ms=30000";
-    c.SendRequest(req);
-    std::this_thread::sleep_for(300ms);  // let the handler start sleeping
-  }  // closes the client connection
-  EXPECT_TRUE(daemon().WaitForLog("hello: sleep cancelled", 10s, before + 1)) << daemon().Log();
+// The value of an unlabelled metric in the admin endpoint's Prometheus text
+// (through nginx); -1 when it is missing.
+double Metric(uint16_t port, const std::string& name) {
+  HttpResponse r = HttpGet(port, "/metrics");
+  if (r.status != 200) return -1;
+  const std::string key = "\n" + name + " ";
+  size_t p = r.body.find(key);
+  return p == std::string::npos ? -1 : std::atof(r.body.c_str() + p + key.size());
 }
 
-TEST(E2EKeepalive, HundredRequestsShareOneDaemonConnection) {
-  Stack s;
+// Fibers alive beyond one per open connection: the worker's own fibers plus
+// one per running request. Read until `ok(value)` (the fiber count is
+// sampled every 250 ms, the connection count is live); the last value read.
+double FibersBeyondConnections(uint16_t port, const std::function<bool(double)>& ok) {
+  using Clock = std::chrono::steady_clock;
+  double v = -1;
+  for (auto until = Clock::now() + 10s; Clock::now() < until; std::this_thread::sleep_for(100ms)) {
+    if (Metric(port, "spindle_requests_in_flight") != 0) continue;
+    v = Metric(port, "spindle_fibers_alive") - Metric(port, "spindle_connections_open");
+    if (ok(v)) break;
+  }
+  return v;
+}
+
+TEST_P(E2E, ClientDisconnectsCancelHandlersAndLeakNothing) {
+  // The idle baseline: the lowest of a few reads (a sample may catch the
+  // fiber of a /metrics connection).
+  double base = 1e9;
+  for (int i = 0; i < 4; ++i) {
+    base = std::min(base, FibersBeyondConnections(port(), [](double) { return true; }));
+    std::this_thread::sleep_for(150ms);
+  }
+  ASSERT_GE(base, 0);
+  size_t before = daemon().CountLog("hello: sleep cancelled");
+  for (int i = 0; i < 5; ++i) {
+    // Buffered (/) and streamed (/u/) requests, a sleeping handler and a
+    // stream cut after its first chunk.
+    const bool stream = i % 2 == 1;
+    HttpClient c(port());
+    HttpRequest req;
+    req.target = std::string(i < 3 ? "" : "/u") + (stream ? "/stream?chunks=50&ms=100"
+                                                           : "/sleep?ms=30000");
+    c.SendRequest(req);
+    if (stream) {
+      c.ReadResponse(false, [](std::string_view) { return false; });  // first piece, then close
+    } else {
+      std::this_thread::sleep_for(300ms);  // let the handler start sleeping
+      c.Close();
+      ASSERT_TRUE(daemon().WaitForLog("hello: sleep cancelled", 10s, ++before)) << daemon().Log();
+    }
+  }
+  // Every cancelled handler's fiber is gone, and no connection fiber
+  // outlived its connection.
+  EXPECT_LE(FibersBeyondConnections(port(), [base](double v) { return v >= 0 && v <= base; }),
+            base)
+      << daemon().Log();
+}
+
+using E2EFresh = ::testing::TestWithParam<Transport>;
+
+TEST_P(E2EFresh, HundredRequestsShareOneDaemonConnection) {
+  Stack s(GetParam());
   HttpClient c(s.nginx->port());
   for (int i = 0; i < 100; ++i) {
     HttpRequest req;
@@ -237,14 +337,15 @@ TEST(E2EKeepalive, HundredRequestsShareOneDaemonConnection) {
     ASSERT_EQ(r.status, 200) << i;
   }
   EXPECT_EQ(s.daemon->CountLog("worker accepted connection"), 1u) << s.daemon->Log();
+  EXPECT_EQ(Metric(s.nginx->port(), "spindle_connections_accepted_total"), 1);
   // nginx closes its idle upstream connection when it stops; the daemon
   // then reports how many requests that one connection carried.
   s.nginx->Stop();
   EXPECT_TRUE(s.daemon->WaitForLog("closed after '100' requests", 10s)) << s.daemon->Log();
 }
 
-TEST(E2EFailure, DaemonKilledMidRequestGives502) {
-  Stack s;
+TEST_P(E2EFresh, DaemonKilledMidRequestGives502) {
+  Stack s(GetParam());
   auto pending = std::async(std::launch::async, [&s] {
     return HttpGet(s.nginx->port(), "/sleep?ms=20000");
   });
@@ -255,6 +356,11 @@ TEST(E2EFailure, DaemonKilledMidRequestGives502) {
   EXPECT_EQ(r.status, 502);
   EXPECT_TRUE(s.nginx->WaitForLog("upstream", 5s)) << s.nginx->ErrorLog();
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, E2E, ::testing::Values(Transport::kUnix, Transport::kTcp),
+                         TransportParamName);
+INSTANTIATE_TEST_SUITE_P(Transports, E2EFresh,
+                         ::testing::Values(Transport::kUnix, Transport::kTcp), TransportParamName);
 
 }  // namespace
 }  // namespace spindle::test

@@ -45,32 +45,6 @@ class ChatEvents : public ::testing::Test {
   std::unique_ptr<ExamplesStack> stack_;
 };
 
-size_t Count(const std::string& s, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = 0; (p = s.find(what, p)) != std::string::npos; p += what.size()) ++n;
-  return n;
-}
-
-// Opens an event stream and collects its body until `done(body)` or 15 s.
-std::future<std::string> Listen(uint16_t port, const std::string& target,
-                                std::function<bool(const std::string&)> done,
-                                Headers headers = {}) {
-  return std::async(std::launch::async, [=] {
-    HttpClient c(port, "127.0.0.1", 15s);
-    HttpRequest req;
-    req.target = target;
-    req.headers = headers;
-    c.SendRequest(req);
-    std::string body;
-    HttpResponse head = c.ReadResponse(false, [&](std::string_view piece) {
-      body.append(piece);
-      return !done(body);
-    });
-    if (head.Header("Content-Type") != "text/event-stream") return "bad head: " + head.body;
-    return body;
-  });
-}
-
 TEST_F(ChatEvents, StoredThenNewMessagesWithIds) {
   Post("ev", "first");
   Post("ev", "second");

@@ -25,10 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string Waiting(const std::string& room) {
-  return "chat: poll waiting in room '" + room + "'";
-}
-
 class Chat : public ::testing::Test {
  protected:
   void SetUp() override { stack_ = std::make_unique<ExamplesStack>(); }

@@ -7,11 +7,12 @@
 
 namespace spindle::test {
 
-ExamplesStack::ExamplesStack() {
+ExamplesStack::ExamplesStack(ExamplesStackOptions options) {
   redis = std::make_unique<RedisServer>();
   std::string redis_cfg = "{address: \"" + redis->address() +
                           "\", reconnect_max: 200ms, pool_wait_timeout: 200ms}";
   DaemonOptions d;
+  if (options.tcp) d.listen = kTcpListen;
   d.expect_workers = 2;
   d.yaml = std::string("workers: 2\nlog:\n  level: debug\napps:\n") +
            "  - name: guestbook\n    path: " GUESTBOOK_APP "\n    mount: /guestbook\n"
@@ -25,22 +26,34 @@ ExamplesStack::ExamplesStack() {
            "    config:\n      templates: " CHAT_TEMPLATES "\n      poll_timeout: 300ms\n"
            "      sse_heartbeat: 200ms\n"
            "      redis: " + redis_cfg + "\n";
-  daemon = std::make_unique<DaemonHarness>(d);
+  std::string servers;
+  for (int i = 0; i < options.daemons; ++i) {
+    daemons.push_back(std::make_unique<DaemonHarness>(d));
+    servers += " server " + daemons.back()->address() + ";";
+  }
+  daemon = daemons.front().get();
   NginxOptions n;
-  n.vars["SOCK"] = daemon->socket_path();
-  n.http = "upstream spindled { server unix:${SOCK}; keepalive 64; }";
+  n.http = "upstream spindled {" + servers + " keepalive 64; }\n";
   n.server = R"(
     location / {
       spindle_pass spindled;
       spindle_read_timeout 60s;
     }
   )";
+  for (int i = 0; options.daemons > 1 && i < options.daemons; ++i) {
+    const std::string k = std::to_string(i);
+    n.http += "upstream spindled_" + k + " { server " + daemons[i]->address() +
+              "; keepalive 8; }\n";
+    n.server += "    location /via/" + k + "/ {\n      rewrite ^/via/" + k +
+                "(/.*)$ $1 break;\n      spindle_pass spindled_" + k +
+                ";\n      spindle_read_timeout 60s;\n    }\n";
+  }
   nginx = std::make_unique<NginxHarness>(n);
 }
 
 ExamplesStack::~ExamplesStack() {
   nginx.reset();
-  daemon.reset();
+  daemons.clear();
   redis.reset();
 }
 
@@ -70,6 +83,34 @@ long long RedisInteger(const RedisServer& redis, const std::string& command, int
   redisFree(c);
   if (!err.empty()) throw std::runtime_error("redis '" + command + "': " + err);
   return value;
+}
+
+size_t Count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = 0; (p = s.find(what, p)) != std::string::npos; p += what.size()) ++n;
+  return n;
+}
+
+std::string Waiting(const std::string& room) {
+  return "chat: poll waiting in room '" + room + "'";
+}
+
+std::future<std::string> Listen(uint16_t port, const std::string& target,
+                                std::function<bool(const std::string&)> done, Headers headers) {
+  return std::async(std::launch::async, [=] {
+    HttpClient c(port, "127.0.0.1", std::chrono::seconds(15));
+    HttpRequest req;
+    req.target = target;
+    req.headers = headers;
+    c.SendRequest(req);
+    std::string body;
+    HttpResponse head = c.ReadResponse(false, [&](std::string_view piece) {
+      body.append(piece);
+      return !done(body);
+    });
+    if (head.Header("Content-Type") != "text/event-stream") return "bad head: " + head.body;
+    return body;
+  });
 }
 
 HttpResponse PostForm(uint16_t port, const std::string& target, const std::string& body) {

@@ -1,6 +1,7 @@
 // daemon_harness.cpp: see daemon_harness.hpp.
 #include "daemon_harness.hpp"
 
+#include "free_port.hpp"
 #include "text_file.hpp"
 
 #include <fcntl.h>
@@ -19,6 +20,8 @@
 
 namespace spindle::test {
 namespace {
+
+constexpr int kStartAttempts = 3;
 
 std::string MakeTempDir() {
   char tmpl[] = "/tmp/spindle-daemon-XXXXXX";
@@ -75,27 +78,49 @@ DaemonHarness::DaemonHarness(DaemonOptions options) : options_(std::move(options
   socket_ = dir_ + "/spindled.sock";
   config_ = dir_ + "/spindled.yaml";
   log_ = dir_ + "/spindled.log";
+  const std::string text = options_.listen + options_.yaml;
+  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
+    if (text.find("${PORT}") != std::string::npos) port_ = FreeTcpPort();
+    if (text.find("${ADMIN_PORT}") != std::string::npos) admin_port_ = FreeTcpPort();
+    if (Start()) return;
+    std::filesystem::remove(log_);  // the next attempt's log starts empty
+  }
+  std::filesystem::remove_all(dir_);
+  throw std::runtime_error("spindled did not start: its ports were taken " +
+                           std::to_string(kStartAttempts) + " times");
+}
+
+bool DaemonHarness::Start() {
   {
     std::ofstream out(config_);
     out << "listen:\n" << Render(options_.listen) << Render(options_.yaml);
   }
   pid_ = SpawnDaemon(options_.binary, {"-c", config_}, log_);
+  const bool unix_socket = options_.listen.find("${SOCK}") != std::string::npos;
   auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   for (;;) {
     struct stat st;
-    bool socket_ready = stat(socket_.c_str(), &st) == 0 || options_.listen.find("${SOCK}") == std::string::npos;
+    bool socket_ready = !unix_socket || stat(socket_.c_str(), &st) == 0;
     if (socket_ready &&
         CountLog("worker ready") >= static_cast<size_t>(options_.expect_workers)) {
-      return;
+      return true;
     }
     if (!running() || std::chrono::steady_clock::now() > deadline) {
       std::string log = Log();
       Stop();
+      if (log.find("Address already in use") != std::string::npos) return false;
       std::filesystem::remove_all(dir_);
       throw std::runtime_error("spindled did not start; its log:\n" + log);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+std::string DaemonHarness::address() const {
+  if (options_.listen.find("${PORT}") != std::string::npos) {
+    return "127.0.0.1:" + std::to_string(port_);
+  }
+  return "unix:" + socket_;
 }
 
 DaemonHarness::~DaemonHarness() {
@@ -111,6 +136,8 @@ std::string DaemonHarness::Render(const std::string& text) const {
   ReplaceAll(s, "${DIR}", dir_);
   ReplaceAll(s, "${SOCK}", socket_);
   ReplaceAll(s, "${HELLO_APP}", DefaultHelloAppPath());
+  ReplaceAll(s, "${PORT}", std::to_string(port_));
+  ReplaceAll(s, "${ADMIN_PORT}", std::to_string(admin_port_));
   return s;
 }
 

@@ -14,12 +14,17 @@
 //   spindle::test::DaemonHarness d(o);   // d.socket_path() accepts
 //
 // Substitutions in `yaml` and `listen`: ${DIR} (the temp dir), ${SOCK} (the
-// socket path), ${HELLO_APP} (the built examples/hello app).
+// socket path), ${HELLO_APP} (the built examples/hello app), ${PORT} and
+// ${ADMIN_PORT} (free 127.0.0.1 TCP ports, picked when the text uses them,
+// and picked again when the daemon could not bind one: another test took it).
+// Over TCP: `o.listen = kTcpListen;`, then nginx's `server` line is
+// `d.address()`.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +32,9 @@ namespace spindle::test {
 
 std::string DefaultSpindledPath();
 std::string DefaultHelloAppPath();
+
+// The listen section for a loopback TCP port instead of the unix socket.
+inline constexpr const char* kTcpListen = "  address: 127.0.0.1:${PORT}\n";
 
 struct DaemonOptions {
   // Top-level YAML after the generated `listen:` section (workers, limits,
@@ -50,6 +58,12 @@ class DaemonHarness {
 
   const std::string& dir() const { return dir_; }
   const std::string& socket_path() const { return socket_; }
+  // The ports picked for ${PORT} and ${ADMIN_PORT} (0 when not used).
+  uint16_t port() const { return port_; }
+  uint16_t admin_port() const { return admin_port_; }
+  // Where nginx reaches the daemon, as an upstream `server` takes it:
+  // "127.0.0.1:PORT" when the listen section uses ${PORT}, else "unix:SOCK".
+  std::string address() const;
   const std::string& config_path() const { return config_; }
   pid_t pid() const { return pid_; }
   bool running();
@@ -71,6 +85,9 @@ class DaemonHarness {
 
  private:
   std::string Render(const std::string& text) const;
+  // One start: writes the config, spawns, waits until ready. False when the
+  // daemon exited because a picked port was taken (the caller retries).
+  bool Start();
   int Reap(std::chrono::milliseconds timeout);
 
   DaemonOptions options_;
@@ -78,6 +95,8 @@ class DaemonHarness {
   std::string socket_;
   std::string config_;
   std::string log_;
+  uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
   pid_t pid_ = -1;
   int status_ = -1;
 };

@@ -2,6 +2,7 @@
 // nginx_harness.hpp). Blocking helper for test threads; every wait bounded.
 #include "nginx_harness.hpp"
 
+#include "free_port.hpp"
 #include "text_file.hpp"
 
 #include <arpa/inet.h>
@@ -41,25 +42,6 @@ std::string MakeTempDir() {
   // Workers that do not run as root must still traverse the prefix.
   chmod(buf.data(), 0755);
   return buf.data();
-}
-
-// Asks the kernel for a free port. nginx binds it a moment later; a clash
-// with another test is possible but rare, and Start() retries on EADDRINUSE.
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("nginx harness: socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    throw std::runtime_error("nginx harness: cannot find a free port");
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 std::string Substitute(std::string text, const std::map<std::string, std::string>& vars) {
@@ -159,7 +141,7 @@ NginxHarness::NginxHarness(NginxOptions options) : options_(std::move(options)) 
   std::filesystem::create_directories(prefix_ + "/tmp");
   std::string last_error;
   for (int attempt = 0; attempt < kStartAttempts; attempt++) {
-    port_ = FreePort();
+    port_ = FreeTcpPort();
     WriteConfig();
     try {
       Start();
@@ -202,7 +184,7 @@ NginxCheck NginxHarness::CheckConfig(const NginxOptions& options) {
   std::filesystem::create_directories(prefix + "/logs");
   std::filesystem::create_directories(prefix + "/tmp");
   std::map<std::string, std::string> vars = options.vars;
-  vars["PORT"] = std::to_string(FreePort());
+  vars["PORT"] = std::to_string(FreeTcpPort());
   vars["PREFIX"] = prefix;
   vars["MODULE"] = options.module_path;
   WriteFile(prefix + "/conf/nginx.conf", Substitute(BuildConfig(options, prefix), vars));

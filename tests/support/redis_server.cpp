@@ -3,6 +3,8 @@
 // server is up, so this helper depends on nothing but libc.
 #include "redis_server.hpp"
 
+#include "free_port.hpp"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -22,26 +24,6 @@
 #include <thread>
 
 namespace spindle::test {
-namespace {
-
-int FreeTcpPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("redis test server: socket() failed");
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = 0;
-  socklen_t len = sizeof(sa);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("redis test server: cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
-
-}  // namespace
 
 RedisServer::RedisServer(RedisServerOptions options) : options_(std::move(options)) {
   char tmpl[] = "/tmp/spindle-redis-XXXXXX";
