@@ -96,42 +96,60 @@ void FortunesPage::Send(spindle::Response& res, std::vector<Fortune> rows) const
   res.send(200, "text/html; charset=utf-8", Render(std::move(rows)));
 }
 
+namespace {
+
+// Joins every fiber. With `cancel`, or once a join is interrupted because
+// the caller was cancelled, cancels those still running first. Returns
+// whether the caller was cancelled.
+bool JoinAll(std::vector<spindle::Fiber>& fibers, bool cancel) {
+  bool caller_cancelled = false;
+  for (size_t i = 0; !cancel && i < fibers.size(); ++i) {
+    if (fibers[i].join_until(spindle::Deadline::never()) != spindle::WaitStatus::kOk) {
+      caller_cancelled = cancel = true;
+    }
+  }
+  if (cancel) {
+    for (spindle::Fiber& f : fibers) f.cancel();  // a joined handle ignores it
+  }
+  for (spindle::Fiber& f : fibers) {
+    if (f.joinable()) f.join();
+  }
+  return caller_cancelled;
+}
+
+}  // namespace
+
 void ForEachConcurrently(size_t n, const std::function<void(size_t)>& body) {
   if (n == 0) return;
   std::vector<std::exception_ptr> errors(n);
   std::vector<spindle::Fiber> fibers;
   fibers.reserve(n - 1);
-  // Only std::exception is caught: the engine's own unwinding (a fiber
+  // The fibers use `body` and `errors`: every one is joined before return,
+  // also when spawn itself fails (no stack left: std::bad_alloc). Only
+  // std::exception is caught in them: the engine's own unwinding (a fiber
   // destroyed with its scheduler) must pass through.
-  for (size_t i = 1; i < n; ++i) {
-    fibers.push_back(spindle::spawn(
-        [&body, &errors, i] {
-          try {
-            body(i);
-          } catch (const std::exception&) {
-            errors[i] = std::current_exception();
-          }
-        },
-        "tfb query"));
+  try {
+    for (size_t i = 1; i < n; ++i) {
+      fibers.push_back(spindle::spawn(
+          [&body, &errors, i] {
+            try {
+              body(i);
+            } catch (const std::exception&) {
+              errors[i] = std::current_exception();
+            }
+          },
+          "tfb query"));
+    }
+  } catch (const std::exception&) {
+    JoinAll(fibers, true);
+    throw;
   }
   try {
     body(0);
   } catch (const std::exception&) {
     errors[0] = std::current_exception();
   }
-  // The fibers use `body` and `errors`: every one is joined before return.
-  bool cancelled = false;
-  for (spindle::Fiber& f : fibers) {
-    if (!cancelled && f.join_until(spindle::Deadline::never()) == spindle::WaitStatus::kOk) {
-      continue;
-    }
-    if (!cancelled) {
-      cancelled = true;
-      for (spindle::Fiber& g : fibers) g.cancel();
-    }
-    f.join();
-  }
-  if (cancelled && !errors[0]) throw spindle::Cancelled();
+  if (JoinAll(fibers, false) && !errors[0]) throw spindle::Cancelled();
   for (std::exception_ptr& e : errors) {
     if (e) std::rethrow_exception(e);
   }
