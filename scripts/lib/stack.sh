@@ -1,8 +1,9 @@
 # scripts/lib/stack.sh: stands up a private Spindle stack for a script — a
 # temp prefix, a free port, nginx (the Debian binary with the built module)
 # around a given http block, spindled on a given YAML, redis-server on a unix
-# socket — and takes it down on exit. Sourced by scripts/run and the
-# measuring scripts under bench/; the C++ tests use tests/support instead.
+# socket, a PostgreSQL 15 on a unix socket — and takes it down on exit.
+# Sourced by scripts/run and the measuring scripts under bench/; the C++
+# tests use tests/support instead.
 #
 #   . "$root/scripts/lib/stack.sh"
 #   stack_init bench                    # $STACK: the prefix; cleanup on EXIT
@@ -14,6 +15,7 @@
 #   stack_nginx_start
 #   stack_wait_http "http://127.0.0.1:$port/hello"
 #   stack_wrk "http://127.0.0.1:$port/hello" 64 5    # "req/s p99-ms errors"
+#   stack_postgres_start "$STACK/postgres"          # initdb on first use, then postgres
 #
 # Needs $STACK_BUILD (default build/): the module, spindled and the examples.
 
@@ -24,6 +26,7 @@ STACK_SPINDLED=$STACK_BUILD/daemon/spindled
 STACK=
 stack_daemon_pid=
 stack_redis_pid=
+stack_postgres_pid=
 stack_extra_pids=()
 
 stack_die() { echo "${0##*/}: $*" >&2; exit 1; }
@@ -35,8 +38,9 @@ stack_need() {
 }
 
 # A new prefix /tmp/spindle-$1.XXXXXX (or the directory $2, emptied and
-# kept) with logs/, tmp/ and conf/; everything started through this file is
-# stopped, and a temp prefix removed (unless KEEP=1), when the script exits.
+# kept; entries named in $3, space-separated, survive the emptying) with
+# logs/, tmp/ and conf/; everything started through this file is stopped,
+# and a temp prefix removed (unless KEEP=1), when the script exits.
 stack_init() {
   # Each step fails the script by itself: under `set -e` a failure inside an
   # `a && b && c` list does not, and an empty $STACK would put logs/ and
@@ -44,7 +48,11 @@ stack_init() {
   if [ -n "${2:-}" ]; then
     STACK=$2
     KEEP=1
-    { rm -rf "$STACK" && mkdir -p "$STACK"; } || stack_die "cannot empty $STACK"
+    local keep=() name
+    for name in ${3:-}; do keep+=(! -name "$name"); done
+    { mkdir -p "$STACK" &&
+      find "$STACK" -mindepth 1 -maxdepth 1 "${keep[@]}" -exec rm -rf {} +; } ||
+      stack_die "cannot empty $STACK"
   else
     STACK=$(mktemp -d "${TMPDIR:-/tmp}/spindle-$1.XXXXXX") || stack_die "mktemp failed"
   fi
@@ -58,6 +66,8 @@ stack_cleanup() {
   set +e
   [ -f "$STACK/logs/nginx.pid" ] && kill -QUIT "$(cat "$STACK/logs/nginx.pid")" 2>/dev/null
   stack_daemon_stop
+  # SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for its clients).
+  [ -n "$stack_postgres_pid" ] && kill -INT "$stack_postgres_pid" 2>/dev/null
   for p in "${stack_extra_pids[@]}" $stack_redis_pid; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   sleep 0.3
@@ -134,6 +144,62 @@ stack_redis_start() {
   stack_redis_pid=$!
 }
 
+# Waits (10 s at most) until the redis-server on the unix socket $1 answers.
+stack_wait_redis() {
+  local _
+  for _ in $(seq 100); do
+    [ "$(redis-cli -s "$1" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.1
+  done
+  stack_die "redis-server on $1 did not answer"
+}
+
+# A PostgreSQL 15 cluster in $1/data (initdb on first use: superuser and
+# database `techempower`, trust authentication on the socket only), started
+# in the background on the unix socket $1/.s.PGSQL.5432 alone (no TCP; the
+# socket mode 0700, so only its owner and root get in), log in
+# $STACK/logs/postgres.log. PostgreSQL refuses to run as root: as root the
+# cluster belongs to, and postgres runs as, `nobody`. Waits (30 s at most)
+# until it answers. stack_postgres_conninfo prints the connection string.
+STACK_PG_BIN=${STACK_PG_BIN:-/usr/lib/postgresql/15/bin}
+stack_postgres_start() {
+  local dir=$1 as=() _
+  mkdir -p "$dir" || stack_die "cannot create $dir"
+  chmod 755 "$dir"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown nobody: "$dir" || stack_die "cannot chown $dir to nobody"
+    as=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+  fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    rm -rf "$dir/data"
+    "${as[@]}" "$STACK_PG_BIN/initdb" -D "$dir/data" -U techempower -E UTF8 --no-locale \
+      --auth-local=trust --auth-host=reject >"$STACK/logs/initdb.log" 2>&1 ||
+      { cat "$STACK/logs/initdb.log" >&2; stack_die "initdb in $dir/data failed"; }
+    stack_postgres_new=1
+  fi
+  "${as[@]}" "$STACK_PG_BIN/postgres" -D "$dir/data" -k "$dir" -c listen_addresses= \
+    -c unix_socket_permissions=0700 -c dynamic_shared_memory_type=mmap \
+    >>"$STACK/logs/postgres.log" 2>&1 &
+  stack_postgres_pid=$!
+  STACK_PG_SOCKET_DIR=$dir
+  for _ in $(seq 300); do
+    if "$STACK_PG_BIN/pg_isready" -q -h "$dir" 2>/dev/null; then
+      [ -z "${stack_postgres_new:-}" ] && return 0
+      "$STACK_PG_BIN/createdb" -h "$dir" -U techempower techempower ||
+        stack_die "createdb techempower failed"
+      return 0
+    fi
+    kill -0 "$stack_postgres_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 20 "$STACK/logs/postgres.log" >&2
+  stack_die "postgres in $dir did not come up"
+}
+
+stack_postgres_conninfo() {
+  echo "host=$STACK_PG_SOCKET_DIR dbname=techempower user=techempower"
+}
+
 # Waits (10 s at most) until $1 answers 2xx; prints the logs and fails if not.
 stack_wait_http() {
   local _
@@ -175,7 +241,8 @@ stack_median() {
 # Prints conf/spindled.yaml (the shipped config) pointed at a tree instead of
 # the installed layout: sockets under $1 (the run dir), app .so files from
 # $STACK_BUILD/examples, example templates from the source tree, Redis on the
-# unix socket $2. Without root, the sockets' `group:` (which needs it) goes.
+# unix socket $2, PostgreSQL on the conninfo $3 (stack_postgres_conninfo).
+# Without root, the sockets' `group:` (which needs it) goes.
 stack_shipped_config() {
   local drop_group=()
   [ "$(id -u)" -eq 0 ] || drop_group=(-e '/^  group:/d')
@@ -183,5 +250,6 @@ stack_shipped_config() {
       -e "s|^\(    path: \)/usr/lib/spindle/apps/\([a-z_]*\)\.so|\1$STACK_BUILD/examples/\2/\2.so|" \
       -e "s|^\(      templates: \)/usr/share/spindle/examples/|\1$stack_root/examples/|" \
       -e "s|^\(      redis: {address: \)\"127.0.0.1:6379\"|\1\"unix:$2\"|" \
+      -e "s|^\(      postgres: {conninfo: \)\"[^\"]*\"|\1\"$3\"|" \
       "${drop_group[@]}" "$stack_root/conf/spindled.yaml"
 }
