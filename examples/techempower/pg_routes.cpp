@@ -11,14 +11,12 @@
 //
 // That order alone does not prevent deadlocks: the client runs the
 // statements between two Syncs as one implicit transaction, so a batch with
-// two requests' updates holds the first one's row locks while the second
-// waits, and two such batches (two connections, or two workers) can wait
-// for each other. PostgreSQL breaks the cycle after deadlock_timeout (1 s)
-// by failing one side with 40P01, and under overlapping load those seconds
-// chain into query timeouts. So each worker keeps one update in flight
-// (update_lock): every batch then holds at most one update's locks, taken
-// in id order, and no cycle can form. Reads are not held back. An update
-// that still meets 40P01 (a deadlock with some other client of the
+// two requests' updates would hold the first one's row locks while the
+// second waits, and two such batches (two connections, or two workers) can
+// wait for each other. The update therefore goes through Client::alone():
+// between Syncs of its own, it holds only its own locks, taken in id order.
+// Reads stay batched. An update that still meets 40P01 (the join's plan may
+// visit rows in another order than the ids; or another client of the
 // database) is run again, up to kUpdateAttempts times.
 //
 // Thread/fiber contract: MountPostgres runs in init and builds the worker's
@@ -33,7 +31,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,11 +44,10 @@ constexpr const char* kUpdateWorlds = "tfb_update";
 constexpr int kUpdateAttempts = 5;
 constexpr std::string_view kDeadlockDetected = "40P01";
 
-// The worker's client and its one-update-at-a-time lock.
+// The worker's client.
 struct Pg {
   explicit Pg(spindle::pg::Config config) : client(std::move(config)) {}
   spindle::pg::Client client;
-  spindle::Mutex update_lock;
 };
 
 World ReadWorld(const spindle::pg::Client& pg, int32_t id) {
@@ -91,19 +87,10 @@ void Queries(Shared& s, Pg& p, spindle::Request& req, spindle::Response& res) {
   res.json(WorldsJson(ReadWorlds(Capped(p, req), s.random.Ids(QueriesParam(req)))));
 }
 
-// Runs the update statement once this worker's previous one answered
-// (bounded by query_timeout and the request's deadline), again on 40P01.
+// Runs the update statement alone (bounded by query_timeout and the
+// request's deadline), again on 40P01.
 void WriteWorlds(Shared& s, Pg& p, const spindle::Request& req, const std::vector<World>& sorted) {
-  const spindle::pg::Client pg = Capped(p, req);
-  spindle::Deadline wait = spindle::Deadline::earliest(
-      req.deadline(), spindle::Deadline::after(pg.config().query_timeout));
-  spindle::WaitStatus locked = p.update_lock.lock_until(wait);
-  if (locked == spindle::WaitStatus::kCancelled) throw spindle::Cancelled();
-  if (locked != spindle::WaitStatus::kOk) {
-    throw spindle::pg::Timeout(pg.config().ServerName(),
-                               "tfb_update: this worker's earlier updates did not finish in time");
-  }
-  std::lock_guard<spindle::Mutex> guard(p.update_lock, std::adopt_lock);
+  const spindle::pg::Client pg = Capped(p, req).alone();
   const std::string ids = IntArray(sorted, true);
   const std::string numbers = IntArray(sorted, false);
   for (int attempt = 1;; ++attempt) {

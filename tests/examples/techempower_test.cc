@@ -565,8 +565,8 @@ TEST_P(TechEmpowerDb, UpdatesWriteTheNewNumbers) {
 // transaction) holding two requests' updates and another connection's batch
 // could each wait for rows the other locked: with the updates simply
 // pipelined this test saw 0 to 7 deadlocks a run (1 s each), 500s and 5 s
-// query timeouts. With one update in flight per worker there are none (the
-// server's count stays 0). Every request must succeed, and every row
+// query timeouts. With each update between Syncs of its own
+// (pg::Client::alone()) there are none (the server's count stays 0). Every request must succeed, and every row
 // written end up holding a number that one of the responses gave it.
 TEST_P(TechEmpowerDb, ConcurrentOverlappingUpdatesAllSucceed) {
   constexpr int kClients = 16;

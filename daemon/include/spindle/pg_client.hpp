@@ -87,13 +87,15 @@ class Queries {
   }
 
  protected:
-  Queries(std::shared_ptr<impl::ClientCore> core, Deadline cap, std::shared_ptr<impl::Pin> pin)
-      : core_(std::move(core)), cap_(cap), pin_(std::move(pin)) {}
+  Queries(std::shared_ptr<impl::ClientCore> core, Deadline cap, std::shared_ptr<impl::Pin> pin,
+          bool alone = false)
+      : core_(std::move(core)), cap_(cap), pin_(std::move(pin)), alone_(alone) {}
   Result Run(bool prepared, std::string_view text, const Param* params, size_t n) const;
 
   std::shared_ptr<impl::ClientCore> core_;
   Deadline cap_;
   std::shared_ptr<impl::Pin> pin_;  // a transaction's connection; null: the pool
+  bool alone_ = false;              // Client::alone(): a Sync of its own per statement
 };
 
 enum class Isolation { kDefault, kReadCommitted, kRepeatableRead, kSerializable };
@@ -142,6 +144,15 @@ class Client : public Queries {
   // earlier of it and any cap this handle already has). Never suspends.
   Client until(Deadline deadline) const;
 
+  // A handle on the same pool whose statements each run in an implicit
+  // transaction of their own: still pipelined, but never between the same
+  // two Syncs as other fibers' statements, so the row locks a statement
+  // takes are released when it ends, not when a whole batch does. Use it
+  // for writes to rows other requests write too (an UPDATE of rows in id
+  // order can then not deadlock with another such UPDATE; two of them in
+  // one batch could). Costs a commit per statement. Never suspends.
+  Client alone() const;
+
   // Registers a named statement for execute(). Never suspends. Registering
   // a name again with the same SQL is a no-op; with other SQL it throws
   // std::invalid_argument.
@@ -167,8 +178,8 @@ class Client : public Queries {
   void close() const;
 
  private:
-  Client(std::shared_ptr<impl::ClientCore> core, Deadline cap)
-      : Queries(std::move(core), cap, nullptr) {}
+  Client(std::shared_ptr<impl::ClientCore> core, Deadline cap, bool alone)
+      : Queries(std::move(core), cap, nullptr, alone) {}
 };
 
 }  // namespace spindle::pg

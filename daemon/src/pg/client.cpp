@@ -8,7 +8,7 @@
 namespace spindle::pg {
 
 Result Queries::Run(bool prepared, std::string_view text, const Param* params, size_t n) const {
-  return core_->Run(prepared, text, params, n, cap_, pin_.get());
+  return core_->Run(prepared, text, params, n, cap_, pin_.get(), alone_);
 }
 
 Client::Client(Config config)
@@ -19,8 +19,10 @@ Client::~Client() = default;
 const Config& Client::config() const noexcept { return core_->shared().config; }
 
 Client Client::until(Deadline deadline) const {
-  return Client(core_, Deadline::earliest(cap_, deadline));
+  return Client(core_, Deadline::earliest(cap_, deadline), alone_);
 }
+
+Client Client::alone() const { return Client(core_, cap_, true); }
 
 void Client::prepare(std::string name, std::string sql) const {
   core_->Prepare(std::move(name), std::move(sql));

@@ -136,7 +136,7 @@ void ClientCore::Prepare(std::string name, std::string sql) {
 }
 
 Result ClientCore::Run(bool named, std::string_view text, const Param* params, size_t n,
-                       Deadline cap, Pin* pin, bool allow_transaction_control) {
+                       Deadline cap, Pin* pin, bool alone, bool allow_transaction_control) {
   const Clock::time_point started = Clock::now();
   std::string key;
   if (named) {
@@ -172,7 +172,7 @@ Result ClientCore::Run(bool named, std::string_view text, const Param* params, s
     conn = pool().Acquire(deadline);
   }
   auto* op = new PendingQuery(named, std::move(key), params, n);
-  if (!conn->Send(op, pin != nullptr)) {
+  if (!conn->Send(op, pin != nullptr || alone)) {
     delete op;
     ++shared_.stats.errors;
     throw Unavailable(shared_.name(), "postgres '" + shared_.name() + "': connection is closing");
@@ -194,7 +194,7 @@ std::shared_ptr<Pin> ClientCore::Begin(Isolation isolation, Deadline cap) {
   }
   ++shared_.stats.transactions;
   try {
-    (void)Run(false, sql, nullptr, 0, cap, pin.get(), true);
+    (void)Run(false, sql, nullptr, 0, cap, pin.get(), false, true);
   } catch (...) {
     Abort(*pin);
     throw;
@@ -224,7 +224,7 @@ void ClientCore::End(Pin& pin, const char* sql, Deadline cap) {
                                           "COMMIT (the server rolled it back)");
   }
   try {
-    (void)Run(false, sql, nullptr, 0, cap, &pin, true);
+    (void)Run(false, sql, nullptr, 0, cap, &pin, false, true);
   } catch (const QueryError&) {
     Release(pin);  // a failed COMMIT ended the transaction on the server
     throw;

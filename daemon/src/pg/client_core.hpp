@@ -33,9 +33,10 @@ class ClientCore {
   Shared& shared() noexcept { return shared_; }
 
   // May suspend. One statement (SQL, or a registered name when `named`) on
-  // the pool, or on the pinned connection of `pin`.
+  // the pool (between Syncs of its own when `alone`), or on the pinned
+  // connection of `pin`.
   Result Run(bool named, std::string_view text, const Param* params, size_t n, Deadline cap,
-             Pin* pin, bool allow_transaction_control = false);
+             Pin* pin, bool alone = false, bool allow_transaction_control = false);
   void Prepare(std::string name, std::string sql);
 
   // May suspend. Pins a connection and sends BEGIN.
