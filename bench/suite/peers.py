@@ -271,10 +271,11 @@ class Fcgi(Peer):
 class Spindle(Peer):
     routes = (PLAIN, SLEEP, BURN, REDIS, FORTUNES, LONGPOLL)
 
-    def __init__(self, build, name="spindle", workers=None):
+    def __init__(self, build, name="spindle", workers=None, backlog=None):
         self.build = build
         self.name = name
         self.workers = workers
+        self.backlog = backlog  # listen.backlog, when not the shipped one
         what = "shipped defaults" if workers is None else "%d worker%s" % (workers, "s" * (workers > 1))
         self.label = "Spindle, %s (`spindle_pass`, upstream keepalive)" % what
         if build != os.path.join(ROOT, "build"):
@@ -304,6 +305,8 @@ class Spindle(Peer):
                 line = '  mode: "0666"'
             if line.startswith("  group:"):
                 continue
+            if section == "listen" and line.startswith("  backlog:") and self.backlog:
+                line = "  backlog: %d" % self.backlog
             if line.startswith("workers:") and self.workers is not None:
                 line = "workers: %d" % self.workers
             if line.startswith("  level:"):
