@@ -36,7 +36,7 @@ struct ListenConfig {
   unsigned mode = 0660;  // unix socket file mode
   std::string owner;     // unix socket owner (user name or uid), optional
   std::string group;     // unix socket group (group name or gid), optional
-  int backlog = 4096;    // net.core.somaxconn caps it (4096 on Debian 12)
+  int backlog = 16384;   // net.core.somaxconn caps it (4096 on Debian 12)
   bool allow_remote = false;  // a non-loopback TCP address is refused unless set
 
   bool is_unix() const { return !path.empty(); }

@@ -70,7 +70,7 @@ const Key<ListenConfig> kListen[] = {
      [](ListenConfig& l, const Value& v) { l.owner = v.text; return string(); }},
     {"group", Kind::kText, "", "unix socket group",
      [](ListenConfig& l, const Value& v) { l.group = v.text; return string(); }},
-    {"backlog", Kind::kCount, "4096", "listen(2) backlog",
+    {"backlog", Kind::kCount, "16384", "listen(2) backlog",
      [](ListenConfig& l, const Value& v) { l.backlog = static_cast<int>(v.count); return string(); },
      1, 65535},
     {"allow_remote", Kind::kFlag, "false", "serve a non-loopback TCP address",
