@@ -57,8 +57,8 @@ ExamplesStack::~ExamplesStack() {
   redis.reset();
 }
 
-long long RedisInteger(const RedisServer& redis, const std::string& command, int index) {
-  timeval tv{5, 0};
+redisContext* ConnectRedis(const RedisServer& redis, int timeout_s) {
+  timeval tv{timeout_s, 0};
   redisContext* c = redisConnectUnixWithTimeout(redis.socket_path().c_str(), tv);
   if (c == nullptr || c->err) {
     std::string err = c ? c->errstr : "out of memory";
@@ -66,6 +66,11 @@ long long RedisInteger(const RedisServer& redis, const std::string& command, int
     throw std::runtime_error("redis connect failed: " + err);
   }
   redisSetTimeout(c, tv);
+  return c;
+}
+
+long long RedisInteger(const RedisServer& redis, const std::string& command, int index) {
+  redisContext* c = ConnectRedis(redis, 5);
   auto* r = static_cast<redisReply*>(redisCommand(c, command.c_str()));
   long long value = 0;
   std::string err;

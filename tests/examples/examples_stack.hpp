@@ -22,6 +22,8 @@
 #include "nginx_harness.hpp"
 #include "redis_server.hpp"
 
+struct redisContext;
+
 namespace spindle::test {
 
 struct ExamplesStackOptions {
@@ -39,6 +41,11 @@ struct ExamplesStack {
   DaemonHarness* daemon = nullptr;  // daemons[0]
   std::unique_ptr<NginxHarness> nginx;
 };
+
+// A synchronous hiredis connection to the test's redis-server, with
+// `timeout_s` for the connect and every command (redisFree() it). Throws
+// std::runtime_error when it cannot connect.
+redisContext* ConnectRedis(const RedisServer& redis, int timeout_s);
 
 // Runs one command on the test's redis-server (synchronous hiredis) and
 // returns an integer reply, or the integer at `index` of an array reply.

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "daemon_harness.hpp"
+#include "examples_stack.hpp"
 #include "http_client.hpp"
 #include "nginx_harness.hpp"
 #include "pg_server.hpp"
@@ -141,14 +142,7 @@ int RunSeed(std::vector<std::string> args) {
 // strings (an array's elements, or the one string; nullopt for nil).
 std::vector<std::optional<std::string>> RedisCall(const RedisServer& redis,
                                                   const std::vector<std::string>& args) {
-  timeval tv{10, 0};
-  redisContext* c = redisConnectUnixWithTimeout(redis.socket_path().c_str(), tv);
-  if (c == nullptr || c->err) {
-    std::string err = c ? c->errstr : "out of memory";
-    if (c) redisFree(c);
-    throw std::runtime_error("redis connect failed: " + err);
-  }
-  redisSetTimeout(c, tv);
+  redisContext* c = ConnectRedis(redis, 10);
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   for (const auto& a : args) {
