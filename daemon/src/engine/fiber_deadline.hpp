@@ -26,6 +26,13 @@ Deadline InheritedDeadline() noexcept;
 // start with none.
 void SetInheritedDeadline(Deadline deadline) noexcept;
 
+// A client call's deadline: `timeout` from now, capped by the handle's
+// `cap` (until()) and by the running fiber's inherited deadline.
+inline Deadline CappedDeadline(Deadline cap, Clock::duration timeout) noexcept {
+  return Deadline::earliest(Deadline::earliest(cap, InheritedDeadline()),
+                            Deadline::after(timeout));
+}
+
 // The running fiber (nullptr outside a fiber), valid until it ends.
 FiberContext* CurrentFiber() noexcept;
 // Enters (on) or leaves (off) an interruptible scope of `fc` (the running

@@ -33,8 +33,7 @@ Transaction Client::transaction(Isolation isolation) const {
 }
 
 Subscription Client::listen(std::string channel) const {
-  const Deadline d = Deadline::earliest(Deadline::earliest(cap_, engine::InheritedDeadline()),
-                                        Deadline::after(config().query_timeout));
+  const Deadline d = engine::CappedDeadline(cap_, config().query_timeout);
   return Subscription(core_->listener().Listen(std::move(channel), d));
 }
 

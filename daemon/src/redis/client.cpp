@@ -28,14 +28,12 @@ Pipeline Client::pipeline() const { return Pipeline(*this); }
 Transaction Client::transaction() const { return Transaction(*this); }
 
 Subscription Client::subscribe(std::vector<std::string> channels) const {
-  const Deadline d = Deadline::earliest(Deadline::earliest(cap_, engine::InheritedDeadline()),
-                                        Deadline::after(config().command_timeout));
+  const Deadline d = engine::CappedDeadline(cap_, config().command_timeout);
   return Subscription(core_->subscriber().Subscribe(std::move(channels), false, d));
 }
 
 Subscription Client::psubscribe(std::vector<std::string> patterns) const {
-  const Deadline d = Deadline::earliest(Deadline::earliest(cap_, engine::InheritedDeadline()),
-                                        Deadline::after(config().command_timeout));
+  const Deadline d = engine::CappedDeadline(cap_, config().command_timeout);
   return Subscription(core_->subscriber().Subscribe(std::move(patterns), true, d));
 }
 

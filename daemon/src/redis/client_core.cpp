@@ -84,9 +84,7 @@ Subscriber& ClientCore::subscriber() {
 
 Deadline ClientCore::CallDeadline(Deadline cap) {
   // A request handler's calls are capped by its request's deadline too.
-  const Deadline d = Deadline::earliest(
-      Deadline::earliest(cap, engine::InheritedDeadline()),
-      Deadline::after(shared_.config.command_timeout));
+  const Deadline d = engine::CappedDeadline(cap, shared_.config.command_timeout);
   if (d.passed()) {
     ++shared_.stats.errors;
     ++shared_.stats.timeouts;
